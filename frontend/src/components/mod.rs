@@ -1,0 +1,13 @@
+//! Pieces shared by several pages.
+
+mod chart;
+mod header;
+mod language;
+mod shell;
+mod status;
+
+pub use chart::EnergyChart;
+pub use header::Header;
+pub use language::LanguagePicker;
+pub use shell::Shell;
+pub use status::StatusBadge;

@@ -1,0 +1,156 @@
+//! The JSON API's request and response bodies, and the WebSocket's messages.
+
+use serde::{Deserialize, Serialize};
+
+use crate::quantity::{Commodity, Quantity};
+
+/// `GET /api/health`: answered without a session, for supervisors and load balancers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+    /// True until the first administrator has been created.
+    pub setup_required: bool,
+}
+
+/// `GET /api/setup`: whether the one-time setup is still open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetupStatus {
+    pub setup_required: bool,
+}
+
+/// `POST /api/setup`: creates the first administrator with the token the server printed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetupRequest {
+    pub token: String,
+    pub username: String,
+    pub password: String,
+}
+
+/// `POST /api/login`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// What a user may do; each role has its own set of pages (main manual §8.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Administrator,
+    Installer,
+    GreenUp,
+    User,
+}
+
+/// `GET /api/session`: who is logged in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub username: String,
+    pub role: Role,
+}
+
+/// Every error the API returns: a message in English for logs and scripts, a translation key for
+/// the user interface and, for bad input, the field at fault.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub message: String,
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// How a gateway reaches its devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GatewayKind {
+    /// The box's own RS485 port (Modbus RTU).
+    Local,
+    /// A Modbus TCP gateway.
+    ModbusTcp,
+}
+
+/// A gateway as listed in the UI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GatewayInfo {
+    pub id: u32,
+    pub name: String,
+    pub kind: GatewayKind,
+    /// Serial device path or `host:port`.
+    pub address: String,
+    pub enabled: bool,
+}
+
+/// A device's communication status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceStatus {
+    /// Read successfully.
+    On,
+    /// Switched off by the user (or its gateway is).
+    Off,
+    /// Enabled but not answering correctly.
+    CommunicationError,
+    /// Enabled, not read yet since the start.
+    Pending,
+}
+
+/// One measured value in the quantity's base unit (see [`Quantity::unit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Reading {
+    pub quantity: Quantity,
+    pub value: f64,
+}
+
+/// A device with its latest values, as My panel board shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    pub id: u32,
+    pub gateway_id: u32,
+    pub name: String,
+    pub modbus_address: u8,
+    /// Position on a pulse concentrator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u8>,
+    pub model_id: String,
+    pub model_name: String,
+    pub commodity: Commodity,
+    pub status: DeviceStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    pub values: Vec<Reading>,
+    /// Unix milliseconds of the last successful read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<i64>,
+}
+
+impl DeviceInfo {
+    /// The latest value of `quantity`, if the device measures it.
+    pub fn value(&self, quantity: Quantity) -> Option<f64> {
+        self.values
+            .iter()
+            .find(|reading| reading.quantity == quantity)
+            .map(|reading| reading.value)
+    }
+}
+
+/// Pushed over `GET /api/live` (WebSocket) each time a device is read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveMessage {
+    /// The latest state of one device.
+    Device(DeviceInfo),
+}
+
+/// `GET /api/devices/{id}/energy/today`: consumption per hour of the current local day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HourlyEnergy {
+    pub device_id: u32,
+    /// Local date, `YYYY-MM-DD`.
+    pub date: String,
+    /// The counter the consumption comes from.
+    pub quantity: Quantity,
+    /// 24 entries, one per local hour; `None` where nothing was recorded.
+    pub hours: Vec<Option<f64>>,
+}

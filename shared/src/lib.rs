@@ -1,0 +1,33 @@
+//! What the gateway and its web front end agree on: the quantities a meter measures and their units,
+//! the device catalog's data model, register value encodings, the JSON API's types, input validation
+//! and the translation catalog.
+//!
+//! Everything here is pure (no I/O) and compiles for both the gateway and WebAssembly, so a rule
+//! written once holds on both sides.
+
+mod api;
+mod catalog;
+mod encoding;
+mod i18n;
+mod quantity;
+mod site;
+mod units;
+mod validation;
+
+pub use api::{
+    ApiError, DeviceInfo, DeviceStatus, GatewayInfo, GatewayKind, Health, HourlyEnergy,
+    LiveMessage, LoginRequest, Reading, Role, SessionInfo, SetupRequest, SetupStatus,
+};
+pub use catalog::{
+    Catalog, CatalogError, CatalogLoadError, DeviceProfile, Family, Refresh, RegisterSpec,
+    validate_profile,
+};
+pub use encoding::{DecodeError, Encoding, ValueType, WordOrder};
+pub use i18n::{Language, Translations};
+pub use quantity::{Commodity, Quantity};
+pub use site::{DeviceConfig, GatewayConfig, GatewayLink, Parity, SiteConfig, SiteError};
+pub use units::{Unit, format_scaled};
+pub use validation::{
+    FieldError, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, USERNAME_MAX_CHARS, VALIDATION_CODES, validate_login,
+    validate_password, validate_setup, validate_username,
+};

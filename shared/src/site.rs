@@ -1,0 +1,240 @@
+//! The installation as configured: gateways and the devices behind them.
+//!
+//! Kept as a TOML file in the data directory for now; the bus simulator writes one describing
+//! exactly what it simulates, so the demo and the tests start with a matching installation.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::quantity::Commodity;
+
+/// Serial parity. Real RS485 meters mostly use even parity; pseudo-terminals accept only none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Parity {
+    None,
+    #[default]
+    Even,
+    Odd,
+}
+
+/// How a gateway reaches its devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GatewayLink {
+    /// The box's RS485 port.
+    Local {
+        serial_port: String,
+        #[serde(default = "default_baud")]
+        baud: u32,
+        #[serde(default)]
+        parity: Parity,
+        #[serde(default = "default_stop_bits")]
+        stop_bits: u8,
+        #[serde(default = "default_timeout_ms")]
+        timeout_ms: u64,
+    },
+    /// A Modbus TCP gateway.
+    ModbusTcp {
+        host: String,
+        #[serde(default = "default_tcp_port")]
+        port: u16,
+        #[serde(default = "default_timeout_ms")]
+        timeout_ms: u64,
+    },
+}
+
+fn default_baud() -> u32 {
+    19_200
+}
+fn default_stop_bits() -> u8 {
+    1
+}
+fn default_timeout_ms() -> u64 {
+    300
+}
+fn default_tcp_port() -> u16 {
+    502
+}
+fn enabled() -> bool {
+    true
+}
+
+/// One gateway.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GatewayConfig {
+    pub id: u32,
+    pub name: String,
+    #[serde(flatten)]
+    pub link: GatewayLink,
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+}
+
+/// One device on a gateway.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceConfig {
+    pub id: u32,
+    pub gateway: u32,
+    pub name: String,
+    /// Catalog model id.
+    pub model: String,
+    /// Modbus unit id, 1 to 247.
+    pub address: u8,
+    /// Position on a pulse concentrator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u8>,
+    /// What a pulse counter meters (water or gas); meters take it from the catalog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commodity: Option<Commodity>,
+    /// Cubic metres per pulse, for pulse counters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pulse_weight: Option<f64>,
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+}
+
+/// The whole installation.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SiteConfig {
+    #[serde(default)]
+    pub gateways: Vec<GatewayConfig>,
+    #[serde(default)]
+    pub devices: Vec<DeviceConfig>,
+}
+
+/// Why a site configuration cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SiteError {
+    #[error("gateway id {0} is used twice")]
+    DuplicateGateway(u32),
+    #[error("device id {0} is used twice")]
+    DuplicateDevice(u32),
+    #[error("device {device}: gateway {gateway} does not exist")]
+    UnknownGateway { device: u32, gateway: u32 },
+    #[error("device {device}: Modbus address {address} is outside 1 to 247")]
+    BadAddress { device: u32, address: u8 },
+    #[error("device {device}: address {address} is already used on its gateway")]
+    AddressInUse { device: u32, address: u8 },
+    #[error("device name {0:?} is used twice")]
+    DuplicateName(String),
+    #[error("device {0}: the name is empty")]
+    EmptyName(u32),
+    #[error("device {0}: the pulse weight must be a positive number of cubic metres")]
+    BadPulseWeight(u32),
+}
+
+impl SiteConfig {
+    /// Checks the rules that do not need the catalog.
+    pub fn validate(&self) -> Result<(), SiteError> {
+        let mut gateway_ids = HashSet::new();
+        for gateway in &self.gateways {
+            if !gateway_ids.insert(gateway.id) {
+                return Err(SiteError::DuplicateGateway(gateway.id));
+            }
+        }
+        let mut device_ids = HashSet::new();
+        let mut addresses = HashSet::new();
+        let mut names = HashSet::new();
+        for device in &self.devices {
+            if !device_ids.insert(device.id) {
+                return Err(SiteError::DuplicateDevice(device.id));
+            }
+            if !gateway_ids.contains(&device.gateway) {
+                return Err(SiteError::UnknownGateway {
+                    device: device.id,
+                    gateway: device.gateway,
+                });
+            }
+            if !(1..=247).contains(&device.address) {
+                return Err(SiteError::BadAddress {
+                    device: device.id,
+                    address: device.address,
+                });
+            }
+            // Pulse counters share their concentrator's address, one per position.
+            if !addresses.insert((device.gateway, device.address, device.position)) {
+                return Err(SiteError::AddressInUse {
+                    device: device.id,
+                    address: device.address,
+                });
+            }
+            let name = device.name.trim();
+            if name.is_empty() {
+                return Err(SiteError::EmptyName(device.id));
+            }
+            if !names.insert(name.to_lowercase()) {
+                return Err(SiteError::DuplicateName(device.name.clone()));
+            }
+            if let Some(weight) = device.pulse_weight
+                && !(weight.is_finite() && weight > 0.0)
+            {
+                return Err(SiteError::BadPulseWeight(device.id));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site() -> SiteConfig {
+        toml_like(
+            r#"{"gateways":[{"id":1,"name":"Local","kind":"local","serial_port":"/dev/ttyS0"}],
+                "devices":[{"id":1,"gateway":1,"name":"Main","model":"eastron-sdm630","address":1},
+                           {"id":2,"gateway":1,"name":"Water","model":"pulse-concentrator-4","address":10,"position":1,"commodity":"water","pulse_weight":0.001},
+                           {"id":3,"gateway":1,"name":"Gas","model":"pulse-concentrator-4","address":10,"position":2,"commodity":"gas","pulse_weight":0.01}]}"#,
+        )
+    }
+
+    fn toml_like(json: &str) -> SiteConfig {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn defaults_are_the_manuals() {
+        let site = site();
+        assert_eq!(
+            site.gateways[0].link,
+            GatewayLink::Local {
+                serial_port: "/dev/ttyS0".into(),
+                baud: 19_200,
+                parity: Parity::Even,
+                stop_bits: 1,
+                timeout_ms: 300
+            }
+        );
+        assert!(site.devices[0].enabled);
+        assert_eq!(site.validate(), Ok(()));
+    }
+
+    #[test]
+    fn pulse_counters_share_an_address_by_position_only() {
+        let mut site = site();
+        site.devices[2].position = Some(1);
+        assert!(matches!(site.validate(), Err(SiteError::AddressInUse { device: 3, .. })));
+    }
+
+    #[test]
+    fn broken_sites_are_refused() {
+        let mut bad = site();
+        bad.devices[0].address = 0;
+        assert!(matches!(bad.validate(), Err(SiteError::BadAddress { .. })));
+        let mut bad = site();
+        bad.devices[1].name = "main".into();
+        assert!(matches!(bad.validate(), Err(SiteError::DuplicateName(_))));
+        let mut bad = site();
+        bad.devices[0].gateway = 9;
+        assert!(matches!(bad.validate(), Err(SiteError::UnknownGateway { .. })));
+        let mut bad = site();
+        bad.devices[1].pulse_weight = Some(-1.0);
+        assert!(matches!(bad.validate(), Err(SiteError::BadPulseWeight(2))));
+        let mut bad = site();
+        bad.devices[1].id = 1;
+        assert!(matches!(bad.validate(), Err(SiteError::DuplicateDevice(1))));
+    }
+}
