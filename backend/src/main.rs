@@ -1,1 +1,56 @@
-fn main() {}
+//! `energy-web-server`: the gateway's one binary.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+/// Multi-energy web server: reads meters over Modbus RTU/TCP, records their history and serves the
+/// web app.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Arguments {
+    /// Where the database, the installation file and the setup token live.
+    #[arg(long, default_value = "data")]
+    data_dir: PathBuf,
+    /// Address and port to serve the web app on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Device catalog directory (default: the catalog built into the binary).
+    #[arg(long)]
+    catalog: Option<PathBuf>,
+    /// Installation file (default: site.toml in the data directory).
+    #[arg(long)]
+    site: Option<PathBuf>,
+    /// Seconds between recorded samples (the manual's sample rate; 600 = 10 minutes).
+    #[arg(long, default_value_t = 600)]
+    sample_seconds: u64,
+    /// Milliseconds between two polls of each device.
+    #[arg(long, default_value_t = 1000)]
+    poll_ms: u64,
+    /// Minutes without a request after which a session ends.
+    #[arg(long, default_value_t = 60)]
+    session_idle_minutes: u64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .init();
+    let arguments = Arguments::parse();
+    backend::run(backend::Options {
+        data_dir: arguments.data_dir,
+        listen: arguments.listen,
+        catalog_dir: arguments.catalog,
+        site_file: arguments.site,
+        sample_period: Duration::from_secs(arguments.sample_seconds.max(1)),
+        poll_cycle: Duration::from_millis(arguments.poll_ms.max(50)),
+        session_idle: Duration::from_secs(arguments.session_idle_minutes.max(1) * 60),
+    })
+    .await
+}

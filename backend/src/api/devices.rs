@@ -1,0 +1,78 @@
+//! Gateways, devices with their live values, and today's hourly consumption.
+
+use axum::extract::State;
+use chrono::{Local, TimeZone};
+use shared::{DeviceInfo, GatewayInfo, GatewayKind, GatewayLink, HourlyEnergy};
+
+use super::error::AppError;
+use super::extract::{AppJson, AppPath, CurrentUser};
+use crate::AppState;
+use crate::store::consumption_per_interval;
+
+/// `GET /api/gateways`.
+pub async fn gateways(State(state): State<AppState>, _user: CurrentUser) -> AppJson<Vec<GatewayInfo>> {
+    let gateways = state
+        .site
+        .gateways
+        .iter()
+        .map(|gateway| {
+            let (kind, address) = match &gateway.link {
+                GatewayLink::Local { serial_port, .. } => (GatewayKind::Local, serial_port.clone()),
+                GatewayLink::ModbusTcp { host, port, .. } => {
+                    (GatewayKind::ModbusTcp, format!("{host}:{port}"))
+                }
+            };
+            GatewayInfo {
+                id: gateway.id,
+                name: gateway.name.clone(),
+                kind,
+                address,
+                enabled: gateway.enabled,
+            }
+        })
+        .collect();
+    AppJson(gateways)
+}
+
+/// `GET /api/devices`: every device with its latest values.
+pub async fn devices(State(state): State<AppState>, _user: CurrentUser) -> AppJson<Vec<DeviceInfo>> {
+    AppJson(state.live.snapshot())
+}
+
+/// `GET /api/devices/{id}`.
+pub async fn device(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    AppPath(id): AppPath<u32>,
+) -> Result<AppJson<DeviceInfo>, AppError> {
+    state.live.get(id).map(AppJson).ok_or(AppError::NotFound)
+}
+
+/// `GET /api/devices/{id}/energy/today`: consumption per local hour of today.
+pub async fn energy_today(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    AppPath(id): AppPath<u32>,
+) -> Result<AppJson<HourlyEnergy>, AppError> {
+    let device = state.live.get(id).ok_or(AppError::NotFound)?;
+    let quantity = device.commodity.consumption_quantity();
+    let today = Local::now().date_naive();
+    let midnight = today
+        .and_hms_opt(0, 0, 0)
+        .and_then(|naive| Local.from_local_datetime(&naive).earliest())
+        .ok_or_else(|| AppError::Internal("local midnight does not exist".into()))?
+        .timestamp();
+    // Hours of the local day; days with a clock change are handled with the full time-zone
+    // support of the history store.
+    let boundaries: Vec<i64> = (0..=24).map(|hour| midnight + hour * 3600).collect();
+    let store = state.store.clone();
+    let (from, to) = (boundaries[0], boundaries[24]);
+    let samples =
+        tokio::task::spawn_blocking(move || store.series(id, quantity, from, to)).await??;
+    Ok(AppJson(HourlyEnergy {
+        device_id: id,
+        date: today.format("%Y-%m-%d").to_string(),
+        quantity,
+        hours: consumption_per_interval(&boundaries, &samples),
+    }))
+}

@@ -1,0 +1,47 @@
+//! Extractors whose failures come out as `ApiError` JSON like every other error.
+
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+
+use super::error::AppError;
+use crate::AppState;
+use crate::auth::{SESSION_COOKIE, Session};
+
+/// A JSON body; a malformed one is a 400 `ApiError`.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct AppJson<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for AppJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// A path parameter; a malformed one is a 400 `ApiError`.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct AppPath<T>(pub T);
+
+/// The logged-in user of the request; without an open session the request is refused with 401.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub session: Session,
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let token = jar
+            .get(SESSION_COOKIE)
+            .map(|cookie| cookie.value().to_owned())
+            .ok_or(AppError::Unauthorized)?;
+        let session = state.sessions.touch(&token).ok_or(AppError::Unauthorized)?;
+        Ok(CurrentUser { session, token })
+    }
+}

@@ -1,0 +1,256 @@
+//! The gateway: reads meters on the bus, keeps their latest values and history, and serves the web
+//! app and its API.
+//!
+//! Data flows one way: bus → [`acquisition`] → [`live`] and [`store`] → [`api`] → browser.
+
+pub mod acquisition;
+pub mod api;
+pub mod auth;
+pub mod live;
+pub mod store;
+mod web;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use rust_embed::RustEmbed;
+use shared::{
+    Catalog, Commodity, DeviceInfo, DeviceStatus, GatewayConfig, GatewayLink, Parity, SiteConfig,
+};
+use tower_http::trace::TraceLayer;
+use tracing::info;
+
+use crate::auth::{SetupToken, Sessions};
+use crate::live::LiveState;
+use crate::store::Store;
+
+/// Everything a request handler may use.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub live: LiveState,
+    pub sessions: Sessions,
+    pub setup: SetupToken,
+    pub site: Arc<SiteConfig>,
+    pub catalog: Arc<Catalog>,
+    /// Mark cookies `Secure` (when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+/// The HTTP application: the API under `/api`, the web app everywhere else.
+pub fn app(state: AppState) -> Router {
+    api::routes()
+        .fallback(web::static_file)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// How the server is started.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// Catalog directory; the catalog compiled into the binary when absent.
+    pub catalog_dir: Option<PathBuf>,
+    /// Installation file; `site.toml` in the data directory when absent.
+    pub site_file: Option<PathBuf>,
+    /// How often values are recorded.
+    pub sample_period: Duration,
+    /// How often devices are polled.
+    pub poll_cycle: Duration,
+    /// Idle time after which a session ends.
+    pub session_idle: Duration,
+}
+
+/// The device catalog shipped inside the binary.
+#[derive(RustEmbed)]
+#[folder = "../assets/catalog"]
+struct EmbeddedCatalog;
+
+fn load_catalog(dir: Option<&Path>) -> anyhow::Result<Catalog> {
+    if let Some(dir) = dir {
+        return Catalog::load_dir(dir).context("cannot load the device catalog");
+    }
+    let files: Vec<(String, String)> = EmbeddedCatalog::iter()
+        .filter_map(|name| {
+            let file = EmbeddedCatalog::get(&name)?;
+            Some((name.to_string(), String::from_utf8_lossy(&file.data).into_owned()))
+        })
+        .collect();
+    Catalog::from_sources(files.iter().map(|(name, text)| (name.as_str(), text.as_str())))
+        .context("the built-in device catalog is broken")
+}
+
+fn load_site(path: &Path, catalog: &Catalog) -> anyhow::Result<SiteConfig> {
+    let site = if path.exists() {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the installation file {}", path.display()))?;
+        toml::from_str::<SiteConfig>(&text)
+            .with_context(|| format!("the installation file {} is not valid", path.display()))?
+    } else {
+        // A new box: the local RS485 port exists but is off until an installer configures it.
+        SiteConfig {
+            gateways: vec![GatewayConfig {
+                id: 1,
+                name: "Local".into(),
+                link: GatewayLink::Local {
+                    serial_port: "/dev/ttyS0".into(),
+                    baud: 19_200,
+                    parity: Parity::Even,
+                    stop_bits: 1,
+                    timeout_ms: 300,
+                },
+                enabled: false,
+            }],
+            devices: Vec::new(),
+        }
+    };
+    site.validate()
+        .with_context(|| format!("the installation file {} is not valid", path.display()))?;
+    for device in &site.devices {
+        if catalog.get(&device.model).is_none() {
+            anyhow::bail!(
+                "device {:?} uses model {:?}, which is not in the catalog",
+                device.name,
+                device.model
+            );
+        }
+    }
+    Ok(site)
+}
+
+/// The initial state of every configured device.
+fn initial_devices(site: &SiteConfig, catalog: &Catalog) -> Vec<DeviceInfo> {
+    site.devices
+        .iter()
+        .filter_map(|device| {
+            let profile = catalog.get(&device.model)?;
+            let gateway_enabled = site
+                .gateways
+                .iter()
+                .any(|gateway| gateway.id == device.gateway && gateway.enabled);
+            Some(DeviceInfo {
+                id: device.id,
+                gateway_id: device.gateway,
+                name: device.name.clone(),
+                modbus_address: device.address,
+                position: device.position,
+                model_id: profile.id.clone(),
+                model_name: profile.display_name(),
+                commodity: device
+                    .commodity
+                    .or(profile.commodity)
+                    .unwrap_or(Commodity::Electricity),
+                status: if device.enabled && gateway_enabled {
+                    DeviceStatus::Pending
+                } else {
+                    DeviceStatus::Off
+                },
+                last_error: None,
+                values: Vec::new(),
+                updated_at: None,
+            })
+        })
+        .collect()
+}
+
+/// Everything started: the state and the background tasks (dropped with the runtime).
+pub struct Started {
+    pub state: AppState,
+    pub tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Opens the store, loads catalog and installation, starts polling and recording.
+pub fn start(options: &Options) -> anyhow::Result<Started> {
+    std::fs::create_dir_all(&options.data_dir)
+        .with_context(|| format!("cannot create the data directory {}", options.data_dir.display()))?;
+    let store = Store::open(&options.data_dir.join("energy.redb"))?;
+    let catalog = load_catalog(options.catalog_dir.as_deref())?;
+    let site_file = options
+        .site_file
+        .clone()
+        .unwrap_or_else(|| options.data_dir.join("site.toml"));
+    let site = load_site(&site_file, &catalog)?;
+    info!(
+        models = catalog.profiles().len(),
+        gateways = site.gateways.len(),
+        devices = site.devices.len(),
+        "configuration loaded"
+    );
+    let live = LiveState::new(initial_devices(&site, &catalog));
+    let mut tasks = acquisition::start(&site, &catalog, &live, options.poll_cycle);
+    tasks.push(tokio::spawn(store::run_recorder(
+        store.clone(),
+        live.clone(),
+        options.sample_period,
+    )));
+    let setup = if store.user_count()? == 0 {
+        SetupToken::open(&options.data_dir).with_context(|| {
+            format!("cannot write the setup token in {}", options.data_dir.display())
+        })?
+    } else {
+        SetupToken::closed(&options.data_dir)
+    };
+    let state = AppState {
+        store,
+        live,
+        sessions: Sessions::new(options.session_idle),
+        setup,
+        site: Arc::new(site),
+        catalog: Arc::new(catalog),
+        secure_cookies: false,
+    };
+    Ok(Started { state, tasks })
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub async fn run(options: Options) -> anyhow::Result<()> {
+    let started = start(&options)?;
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", options.listen))?;
+    let address = listener.local_addr().context("no local address")?;
+    let base = format!("http://{address}");
+    println!("Energy Web Server listening on {base}");
+    if let Some(token) = started.state.setup.current() {
+        println!("First start: create the administrator at {base}/setup?token={token}");
+        println!(
+            "(the token is also in {})",
+            options.data_dir.join(auth::SETUP_TOKEN_FILE).display()
+        );
+    }
+    axum::serve(listener, app(started.state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+    for task in started.tasks {
+        task.abort();
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    info!("shutting down");
+}
