@@ -17,6 +17,9 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v socat >/dev/null 2>&1 || missing+=(socat)
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+# Trunk links OpenSSL.
+dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
+command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 if [ ${#missing[@]} -gt 0 ]; then
   log "apt-get install ${missing[*]}"
   as_root apt-get update -qq

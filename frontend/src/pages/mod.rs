@@ -88,3 +88,51 @@ pub(crate) fn form_error_text(
         })
     }
 }
+
+/// Sends the user to the login page when `resource` answers 401.
+pub(crate) fn leave_when_unauthorized<T: Clone + 'static>(
+    resource: LocalResource<crate::api::ApiResult<T>>,
+) {
+    let leave = crate::use_session_lost();
+    Effect::new(move || {
+        let unauthorized = resource
+            .with(|outcome| matches!(outcome, Some(Err(failure)) if failure.is_unauthorized()));
+        if unauthorized {
+            leave();
+        }
+    });
+}
+
+/// The quantity a device's card shows in large: power for electricity, the counter otherwise.
+pub(crate) fn main_quantity(commodity: shared::Commodity) -> shared::Quantity {
+    use shared::{Commodity, Quantity};
+    match commodity {
+        Commodity::Electricity => Quantity::ActivePower,
+        Commodity::Water | Commodity::Gas => Quantity::Volume,
+        Commodity::Heat => Quantity::ActiveEnergyImport,
+    }
+}
+
+/// "Address 12" or, behind a pulse concentrator, "Address 12, position 3".
+pub(crate) fn address_text(i18n: I18n, device: &shared::DeviceInfo) -> String {
+    let address = device.modbus_address.to_string();
+    match device.position {
+        Some(position) => i18n.format(
+            "panel.position",
+            &[("address", &address), ("position", &position.to_string())],
+        ),
+        None => i18n.format("panel.address", &[("address", &address)]),
+    }
+}
+
+/// A value of `quantity` as the device last read it, or a dash.
+pub(crate) fn reading_text(
+    i18n: I18n,
+    device: &shared::DeviceInfo,
+    quantity: shared::Quantity,
+) -> String {
+    device
+        .value(quantity)
+        .map(|value| i18n.value(value, quantity.unit()))
+        .unwrap_or_else(|| "—".to_owned())
+}

@@ -106,7 +106,7 @@ pub fn SetupPage() -> impl IntoView {
                     }
                 >
                     <p class="muted">{move || i18n.t("setup.intro")}</p>
-                    <form class="form" on:submit=submit novalidate>
+                    <form class="form" on:submit=submit.clone() novalidate>
                         <div class="field">
                             <label for="setup-token">{move || i18n.t("setup.token")}</label>
                             <input
