@@ -24,7 +24,7 @@ use shared::{
 use tower_http::trace::TraceLayer;
 use tracing::info;
 
-use crate::auth::{SetupToken, Sessions};
+use crate::auth::{Sessions, SetupToken};
 use crate::live::LiveState;
 use crate::store::Store;
 
@@ -78,11 +78,18 @@ fn load_catalog(dir: Option<&Path>) -> anyhow::Result<Catalog> {
     let files: Vec<(String, String)> = EmbeddedCatalog::iter()
         .filter_map(|name| {
             let file = EmbeddedCatalog::get(&name)?;
-            Some((name.to_string(), String::from_utf8_lossy(&file.data).into_owned()))
+            Some((
+                name.to_string(),
+                String::from_utf8_lossy(&file.data).into_owned(),
+            ))
         })
         .collect();
-    Catalog::from_sources(files.iter().map(|(name, text)| (name.as_str(), text.as_str())))
-        .context("the built-in device catalog is broken")
+    Catalog::from_sources(
+        files
+            .iter()
+            .map(|(name, text)| (name.as_str(), text.as_str())),
+    )
+    .context("the built-in device catalog is broken")
 }
 
 fn load_site(path: &Path, catalog: &Catalog) -> anyhow::Result<SiteConfig> {
@@ -166,8 +173,12 @@ pub struct Started {
 
 /// Opens the store, loads catalog and installation, starts polling and recording.
 pub fn start(options: &Options) -> anyhow::Result<Started> {
-    std::fs::create_dir_all(&options.data_dir)
-        .with_context(|| format!("cannot create the data directory {}", options.data_dir.display()))?;
+    std::fs::create_dir_all(&options.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            options.data_dir.display()
+        )
+    })?;
     let store = Store::open(&options.data_dir.join("energy.redb"))?;
     let catalog = load_catalog(options.catalog_dir.as_deref())?;
     let site_file = options
@@ -190,7 +201,10 @@ pub fn start(options: &Options) -> anyhow::Result<Started> {
     )));
     let setup = if store.user_count()? == 0 {
         SetupToken::open(&options.data_dir).with_context(|| {
-            format!("cannot write the setup token in {}", options.data_dir.display())
+            format!(
+                "cannot write the setup token in {}",
+                options.data_dir.display()
+            )
         })?
     } else {
         SetupToken::closed(&options.data_dir)

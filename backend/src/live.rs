@@ -19,7 +19,10 @@ impl LiveState {
         let (changes, _) = broadcast::channel(256);
         LiveState {
             devices: Arc::new(RwLock::new(
-                devices.into_iter().map(|device| (device.id, device)).collect(),
+                devices
+                    .into_iter()
+                    .map(|device| (device.id, device))
+                    .collect(),
             )),
             changes,
         }

@@ -26,7 +26,10 @@ pub async fn static_file(uri: Uri) -> Response {
         return (
             [
                 (header::CONTENT_TYPE, mime.as_ref().to_owned()),
-                (header::CACHE_CONTROL, "public, max-age=31536000, immutable".to_owned()),
+                (
+                    header::CACHE_CONTROL,
+                    "public, max-age=31536000, immutable".to_owned(),
+                ),
             ],
             file.data,
         )

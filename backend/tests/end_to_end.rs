@@ -54,7 +54,10 @@ async fn start() -> Running {
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).build().unwrap()
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
 }
 
 impl Running {
@@ -67,14 +70,26 @@ impl Running {
     }
 
     async fn post(&self, client: &reqwest::Client, path: &str, body: Value) -> (StatusCode, Value) {
-        let response = client.post(self.url(path)).json(&body).send().await.unwrap();
+        let response = client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let status = response.status();
         let body = response.json::<Value>().await.unwrap_or(Value::Null);
         (status, body)
     }
 
     async fn health(&self) -> Health {
-        client().get(self.url("/api/health")).send().await.unwrap().json().await.unwrap()
+        client()
+            .get(self.url("/api/health"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// Sets up the administrator and returns a logged-in client.
@@ -82,7 +97,11 @@ impl Running {
         let client = client();
         let token = self.setup_token();
         let (status, _) = self
-            .post(&client, "/api/setup", json!({"token": token, "username": "admin", "password": "correct horse battery"}))
+            .post(
+                &client,
+                "/api/setup",
+                json!({"token": token, "username": "admin", "password": "correct horse battery"}),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED);
         client
@@ -90,7 +109,14 @@ impl Running {
 }
 
 async fn devices(running: &Running, client: &reqwest::Client) -> Vec<DeviceInfo> {
-    client.get(running.url("/api/devices")).send().await.unwrap().json().await.unwrap()
+    client
+        .get(running.url("/api/devices"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// Polls until `ready` holds, for at most 15 s.
@@ -115,24 +141,58 @@ async fn bad_setup_input_is_refused_and_changes_nothing() {
     let client = client();
     let token = running.setup_token();
     let cases = [
-        (json!({"token": "", "username": "admin", "password": "correct horse battery"}), StatusCode::BAD_REQUEST, Some("token")),
-        (json!({"token": token, "username": "", "password": "correct horse battery"}), StatusCode::BAD_REQUEST, Some("username")),
-        (json!({"token": token, "username": "a".repeat(33), "password": "correct horse battery"}), StatusCode::BAD_REQUEST, Some("username")),
-        (json!({"token": token, "username": "admin", "password": "short"}), StatusCode::BAD_REQUEST, Some("password")),
-        (json!({"token": token, "username": "admin", "password": "p".repeat(129)}), StatusCode::BAD_REQUEST, Some("password")),
-        (json!({"token": "0123456789abcdef", "username": "admin", "password": "correct horse battery"}), StatusCode::FORBIDDEN, Some("token")),
+        (
+            json!({"token": "", "username": "admin", "password": "correct horse battery"}),
+            StatusCode::BAD_REQUEST,
+            Some("token"),
+        ),
+        (
+            json!({"token": token, "username": "", "password": "correct horse battery"}),
+            StatusCode::BAD_REQUEST,
+            Some("username"),
+        ),
+        (
+            json!({"token": token, "username": "a".repeat(33), "password": "correct horse battery"}),
+            StatusCode::BAD_REQUEST,
+            Some("username"),
+        ),
+        (
+            json!({"token": token, "username": "admin", "password": "short"}),
+            StatusCode::BAD_REQUEST,
+            Some("password"),
+        ),
+        (
+            json!({"token": token, "username": "admin", "password": "p".repeat(129)}),
+            StatusCode::BAD_REQUEST,
+            Some("password"),
+        ),
+        (
+            json!({"token": "0123456789abcdef", "username": "admin", "password": "correct horse battery"}),
+            StatusCode::FORBIDDEN,
+            Some("token"),
+        ),
         (json!({"username": "admin"}), StatusCode::BAD_REQUEST, None),
     ];
     for (body, expected_status, expected_field) in cases {
         let (status, error) = running.post(&client, "/api/setup", body.clone()).await;
         assert_eq!(status, expected_status, "{body}");
         assert_eq!(error["field"].as_str(), expected_field, "{body}: {error}");
-        assert!(error["code"].as_str().unwrap().starts_with("error."), "{error}");
-        assert!(running.health().await.setup_required, "{body} changed the setup state");
+        assert!(
+            error["code"].as_str().unwrap().starts_with("error."),
+            "{error}"
+        );
+        assert!(
+            running.health().await.setup_required,
+            "{body} changed the setup state"
+        );
     }
     // Nobody can log in yet.
     let (status, _) = running
-        .post(&client, "/api/login", json!({"username": "admin", "password": "correct horse battery"}))
+        .post(
+            &client,
+            "/api/login",
+            json!({"username": "admin", "password": "correct horse battery"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
@@ -147,26 +207,51 @@ async fn setup_works_once_then_login_and_logout() {
 
     // The token does not work twice.
     let (status, error) = running
-        .post(&client(), "/api/setup", json!({"token": token, "username": "eve", "password": "correct horse battery"}))
+        .post(
+            &client(),
+            "/api/setup",
+            json!({"token": token, "username": "eve", "password": "correct horse battery"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(error["code"], "error.setup_closed");
 
-    let session: Value = admin.get(running.url("/api/session")).send().await.unwrap().json().await.unwrap();
+    let session: Value = admin
+        .get(running.url("/api/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(session["username"], "admin");
     assert_eq!(session["role"], "administrator");
 
     let other = client();
     let (status, error) = running
-        .post(&other, "/api/login", json!({"username": "admin", "password": "wrong password"}))
+        .post(
+            &other,
+            "/api/login",
+            json!({"username": "admin", "password": "wrong password"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(error["code"], "error.login_failed");
     let (status, _) = running
-        .post(&other, "/api/login", json!({"username": "nobody", "password": "wrong password"}))
+        .post(
+            &other,
+            "/api/login",
+            json!({"username": "nobody", "password": "wrong password"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, error) = running.post(&other, "/api/login", json!({"username": "", "password": "x"})).await;
+    let (status, error) = running
+        .post(
+            &other,
+            "/api/login",
+            json!({"username": "", "password": "x"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error["field"], "username");
 
@@ -177,37 +262,116 @@ async fn setup_works_once_then_login_and_logout() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Strict"), "{cookie}");
-    assert_eq!(other.get(running.url("/api/devices")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        other
+            .get(running.url("/api/devices"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
 
     let logout = other.post(running.url("/api/logout")).send().await.unwrap();
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
-    assert_eq!(other.get(running.url("/api/devices")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        other
+            .get(running.url("/api/devices"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let session: Value = other
+        .get(running.url("/api/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(session, Value::Null);
     // The other session is untouched.
-    assert_eq!(admin.get(running.url("/api/devices")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        admin
+            .get(running.url("/api/devices"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn every_api_route_but_health_setup_and_login_needs_a_session() {
     let running = start().await;
     let anonymous = client();
-    for path in ["/api/session", "/api/gateways", "/api/devices", "/api/devices/1", "/api/devices/1/energy/today", "/api/live"] {
-        let status = anonymous.get(running.url(path)).send().await.unwrap().status();
+    for path in [
+        "/api/gateways",
+        "/api/devices",
+        "/api/devices/1",
+        "/api/devices/1/energy/today",
+        "/api/live",
+    ] {
+        let status = anonymous
+            .get(running.url(path))
+            .send()
+            .await
+            .unwrap()
+            .status();
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
     }
     for path in ["/api/health", "/api/setup"] {
-        assert_eq!(anonymous.get(running.url(path)).send().await.unwrap().status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            anonymous
+                .get(running.url(path))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK,
+            "{path}"
+        );
     }
-    assert_eq!(anonymous.get(running.url("/api/nothing")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    // Who am I: nobody.
+    let session = anonymous
+        .get(running.url("/api/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(session.status(), StatusCode::OK);
+    assert_eq!(session.json::<Value>().await.unwrap(), Value::Null);
+    assert_eq!(
+        anonymous
+            .get(running.url("/api/nothing"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
 async fn every_simulated_device_is_read_over_rtu_and_tcp_with_moving_values() {
     let running = start().await;
     let admin = running.logged_in().await;
-    let gateways: Value = admin.get(running.url("/api/gateways")).send().await.unwrap().json().await.unwrap();
+    let gateways: Value = admin
+        .get(running.url("/api/gateways"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(gateways.as_array().unwrap().len(), 2);
 
     let first = eventually(
@@ -217,15 +381,27 @@ async fn every_simulated_device_is_read_over_rtu_and_tcp_with_moving_values() {
     .await;
     assert_eq!(first.len(), 8);
     for device in &first {
-        assert_eq!(device.status, DeviceStatus::On, "{} {:?}", device.name, device.last_error);
+        assert_eq!(
+            device.status,
+            DeviceStatus::On,
+            "{} {:?}",
+            device.name,
+            device.last_error
+        );
     }
-    let supply = first.iter().find(|d| d.model_id == "eastron-sdm630").unwrap();
+    let supply = first
+        .iter()
+        .find(|d| d.model_id == "eastron-sdm630")
+        .unwrap();
     let volts = supply.value(Quantity::VoltageL1).unwrap();
     assert!((225.0..235.0).contains(&volts), "{volts}");
     let hertz = supply.value(Quantity::Frequency).unwrap();
     assert!((49.9..50.1).contains(&hertz), "{hertz}");
     // The EM24 (TCP, low word first, ÷10) and the ABB (RTU, u64 ÷100 kWh) decode to their counters.
-    let em24 = first.iter().find(|d| d.model_id == "carlo-gavazzi-em24").unwrap();
+    let em24 = first
+        .iter()
+        .find(|d| d.model_id == "carlo-gavazzi-em24")
+        .unwrap();
     let energy = em24.value(Quantity::ActiveEnergyImport).unwrap();
     assert!((15_320_000.0..15_400_000.0).contains(&energy), "{energy}");
     let water = first.iter().find(|d| d.name == "Cold water").unwrap();
@@ -235,9 +411,9 @@ async fn every_simulated_device_is_read_over_rtu_and_tcp_with_moving_values() {
     let moved = eventually(
         || devices(&running, &admin),
         |now| {
-            now.iter().zip(&first).all(|(now, before)| {
-                now.updated_at > before.updated_at
-            })
+            now.iter()
+                .zip(&first)
+                .all(|(now, before)| now.updated_at > before.updated_at)
         },
     )
     .await;
@@ -258,16 +434,30 @@ async fn the_websocket_pushes_readings_and_closes_at_logout() {
         .send()
         .await
         .unwrap();
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     let url = running.url("/api/live").replace("http://", "ws://");
-    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
-    request.headers_mut().insert("cookie", cookie.parse().unwrap());
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+            url.as_str(),
+        )
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
 
     let mut seen_on = std::collections::HashSet::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while seen_on.len() < 8 && tokio::time::Instant::now() < deadline {
-        let Ok(Some(Ok(message))) = tokio::time::timeout(Duration::from_secs(5), socket.next()).await else {
+        let Ok(Some(Ok(message))) =
+            tokio::time::timeout(Duration::from_secs(5), socket.next()).await
+        else {
             break;
         };
         if let Ok(text) = message.to_text() {
@@ -315,6 +505,10 @@ async fn todays_hourly_energy_comes_from_recorded_samples() {
     assert_eq!(hourly.hours.len(), 24);
     assert_eq!(hourly.quantity, Quantity::ActiveEnergyImport);
     assert!(hourly.hours.iter().flatten().all(|wh| *wh >= 0.0));
-    let missing = admin.get(running.url("/api/devices/99/energy/today")).send().await.unwrap();
+    let missing = admin
+        .get(running.url("/api/devices/99/energy/today"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }

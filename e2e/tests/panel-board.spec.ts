@@ -19,7 +19,7 @@ test('a wrong password is refused with a clear message', async ({ page }) => {
 });
 
 test('the language is chosen on the login page and kept', async ({ page }) => {
-  const errors = watchErrors(page, [401]);
+  const errors = watchErrors(page);
   await page.goto('/login');
   const submit = page.getByTestId('login-submit');
   await page.getByTestId('language-select').selectOption('fr');
@@ -32,8 +32,7 @@ test('the language is chosen on the login page and kept', async ({ page }) => {
 });
 
 test('login, My panel board with live values, device page with its chart, logout', async ({ page }, testInfo) => {
-  // 401 is the session probe of the login page before logging in.
-  const errors = watchErrors(page, [401]);
+  const errors = watchErrors(page);
   await login(page);
   await expect(page.getByTestId('home-welcome')).toContainText(ADMIN.username);
   await expect(page.getByTestId('current-user')).toContainText(ADMIN.username);

@@ -113,8 +113,8 @@ pub async fn logout() -> ApiResult<()> {
     }
 }
 
-/// `GET /api/session`: who is logged in (401 when nobody is).
-pub async fn session() -> ApiResult<SessionInfo> {
+/// `GET /api/session`: who is logged in (`None` when nobody is).
+pub async fn session() -> ApiResult<Option<SessionInfo>> {
     get("/api/session").await
 }
 

@@ -109,7 +109,9 @@ pub enum CatalogError {
     PastEnd { model: String, address: u16 },
     #[error("model {model}: register {address:#06x} scale must be a finite non-zero number")]
     BadScale { model: String, address: u16 },
-    #[error("model {model}: register {address:#06x} channel must be between 1 and the model's channels")]
+    #[error(
+        "model {model}: register {address:#06x} channel must be between 1 and the model's channels"
+    )]
     BadChannel { model: String, address: u16 },
     #[error("model {model} has no registers")]
     Empty { model: String },
@@ -209,8 +211,9 @@ pub fn validate_profile(profile: &DeviceProfile) -> Result<(), CatalogError> {
         _ => {
             return Err(CatalogError::Inconsistent {
                 model: model(),
-                message: "a meter names its commodity; a pulse concentrator names its channels instead"
-                    .into(),
+                message:
+                    "a meter names its commodity; a pulse concentrator names its channels instead"
+                        .into(),
             });
         }
     }
@@ -269,7 +272,12 @@ pub fn validate_profile(profile: &DeviceProfile) -> Result<(), CatalogError> {
 mod tests {
     use super::*;
 
-    fn register(address: u16, value_type: ValueType, unit: &str, quantity: Quantity) -> RegisterSpec {
+    fn register(
+        address: u16,
+        value_type: ValueType,
+        unit: &str,
+        quantity: Quantity,
+    ) -> RegisterSpec {
         RegisterSpec {
             address,
             value_type,
@@ -341,7 +349,12 @@ mod tests {
 
     #[test]
     fn a_unit_that_does_not_fit_the_quantity_is_refused() {
-        let profile = meter(vec![register(0, ValueType::F32, "V", Quantity::ActivePower)]);
+        let profile = meter(vec![register(
+            0,
+            ValueType::F32,
+            "V",
+            Quantity::ActivePower,
+        )]);
         assert!(matches!(
             validate_profile(&profile),
             Err(CatalogError::BadUnit { .. })
@@ -366,7 +379,12 @@ mod tests {
 
     #[test]
     fn registers_past_the_address_space_are_refused() {
-        let profile = meter(vec![register(0xFFFF, ValueType::F32, "V", Quantity::VoltageL1)]);
+        let profile = meter(vec![register(
+            0xFFFF,
+            ValueType::F32,
+            "V",
+            Quantity::VoltageL1,
+        )]);
         assert!(matches!(
             validate_profile(&profile),
             Err(CatalogError::PastEnd { .. })
@@ -473,7 +491,11 @@ impl Catalog {
                 files.push((name, text));
             }
         }
-        Catalog::from_sources(files.iter().map(|(name, text)| (name.as_str(), text.as_str())))
+        Catalog::from_sources(
+            files
+                .iter()
+                .map(|(name, text)| (name.as_str(), text.as_str())),
+        )
     }
 
     /// The model with this id.
@@ -496,7 +518,11 @@ mod catalog_files_tests {
     fn the_shipped_catalog_loads() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/catalog");
         let catalog = Catalog::load_dir(&dir).unwrap();
-        assert!(catalog.profiles().len() >= 7, "{:?}", catalog.profiles().len());
+        assert!(
+            catalog.profiles().len() >= 7,
+            "{:?}",
+            catalog.profiles().len()
+        );
         let sdm630 = catalog.get("eastron-sdm630").unwrap();
         assert_eq!(sdm630.function, 4);
         assert_eq!(sdm630.phases, 3);

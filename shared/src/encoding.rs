@@ -85,9 +85,7 @@ impl Encoding {
             ValueType::U16 => not_available_if(raw == 0xFFFF, raw as f64)?,
             ValueType::I16 => not_available_if(raw == 0x7FFF, f64::from(raw as u16 as i16))?,
             ValueType::U32 => not_available_if(raw == 0xFFFF_FFFF, raw as f64)?,
-            ValueType::I32 => {
-                not_available_if(raw == 0x7FFF_FFFF, f64::from(raw as u32 as i32))?
-            }
+            ValueType::I32 => not_available_if(raw == 0x7FFF_FFFF, f64::from(raw as u32 as i32))?,
             ValueType::U64 => not_available_if(raw == u64::MAX, raw as f64)?,
             ValueType::I64 => not_available_if(raw == i64::MAX as u64, raw as i64 as f64)?,
             ValueType::F32 => f64::from(f32::from_bits(raw as u32)),
@@ -194,7 +192,11 @@ mod tests {
                 let encoding = enc(value_type, order);
                 let words = encoding.encode(value);
                 assert_eq!(words.len(), usize::from(value_type.words()));
-                assert_eq!(encoding.decode(&words), Ok(value), "{value_type:?} {order:?}");
+                assert_eq!(
+                    encoding.decode(&words),
+                    Ok(value),
+                    "{value_type:?} {order:?}"
+                );
             }
         }
     }
@@ -240,7 +242,10 @@ mod tests {
 
     #[test]
     fn integers_saturate_instead_of_wrapping() {
-        assert_eq!(enc(ValueType::U16, WordOrder::HighFirst).encode(-5.0), vec![0]);
+        assert_eq!(
+            enc(ValueType::U16, WordOrder::HighFirst).encode(-5.0),
+            vec![0]
+        );
         assert_eq!(
             enc(ValueType::I16, WordOrder::HighFirst).encode(1e9),
             vec![0x7FFF]

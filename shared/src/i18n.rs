@@ -118,14 +118,20 @@ mod tests {
     #[test]
     fn every_language_has_every_key() {
         let keys = |language| -> BTreeSet<String> {
-            Translations::load(language).keys().map(str::to_owned).collect()
+            Translations::load(language)
+                .keys()
+                .map(str::to_owned)
+                .collect()
         };
         let english = keys(Language::En);
         for language in Language::ALL {
             let other = keys(language);
             let missing: Vec<_> = english.difference(&other).collect();
             let extra: Vec<_> = other.difference(&english).collect();
-            assert!(missing.is_empty() && extra.is_empty(), "{language:?} missing {missing:?} extra {extra:?}");
+            assert!(
+                missing.is_empty() && extra.is_empty(),
+                "{language:?} missing {missing:?} extra {extra:?}"
+            );
         }
     }
 
@@ -134,7 +140,10 @@ mod tests {
         for language in Language::ALL {
             let translations = Translations::load(language);
             for key in translations.keys() {
-                assert!(!translations.get(key).trim().is_empty(), "{language:?} {key}");
+                assert!(
+                    !translations.get(key).trim().is_empty(),
+                    "{language:?} {key}"
+                );
             }
         }
     }
@@ -145,9 +154,14 @@ mod tests {
         let mut keys: Vec<&str> = VALIDATION_CODES.to_vec();
         keys.extend(Quantity::ALL.iter().map(|q| q.label_key()));
         keys.extend(
-            [Commodity::Electricity, Commodity::Water, Commodity::Gas, Commodity::Heat]
-                .iter()
-                .map(|c| c.label_key()),
+            [
+                Commodity::Electricity,
+                Commodity::Water,
+                Commodity::Gas,
+                Commodity::Heat,
+            ]
+            .iter()
+            .map(|c| c.label_key()),
         );
         for key in keys {
             assert!(english.contains(key), "missing {key}");

@@ -28,6 +28,6 @@ pub use quantity::{Commodity, Quantity};
 pub use site::{DeviceConfig, GatewayConfig, GatewayLink, Parity, SiteConfig, SiteError};
 pub use units::{Unit, format_scaled};
 pub use validation::{
-    FieldError, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, USERNAME_MAX_CHARS, VALIDATION_CODES, validate_login,
-    validate_password, validate_setup, validate_username,
+    FieldError, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, USERNAME_MAX_CHARS, VALIDATION_CODES,
+    validate_login, validate_password, validate_setup, validate_username,
 };

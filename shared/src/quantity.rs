@@ -98,7 +98,9 @@ impl Quantity {
 
     /// The inverse of [`Quantity::code`].
     pub fn from_code(code: u16) -> Option<Quantity> {
-        Quantity::ALL.into_iter().find(|quantity| quantity.code() == code)
+        Quantity::ALL
+            .into_iter()
+            .find(|quantity| quantity.code() == code)
     }
 
     /// Translation key of the quantity's label.

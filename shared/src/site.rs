@@ -216,7 +216,10 @@ mod tests {
     fn pulse_counters_share_an_address_by_position_only() {
         let mut site = site();
         site.devices[2].position = Some(1);
-        assert!(matches!(site.validate(), Err(SiteError::AddressInUse { device: 3, .. })));
+        assert!(matches!(
+            site.validate(),
+            Err(SiteError::AddressInUse { device: 3, .. })
+        ));
     }
 
     #[test]
@@ -229,7 +232,10 @@ mod tests {
         assert!(matches!(bad.validate(), Err(SiteError::DuplicateName(_))));
         let mut bad = site();
         bad.devices[0].gateway = 9;
-        assert!(matches!(bad.validate(), Err(SiteError::UnknownGateway { .. })));
+        assert!(matches!(
+            bad.validate(),
+            Err(SiteError::UnknownGateway { .. })
+        ));
         let mut bad = site();
         bad.devices[1].pulse_weight = Some(-1.0);
         assert!(matches!(bad.validate(), Err(SiteError::BadPulseWeight(2))));

@@ -76,7 +76,10 @@ mod tests {
         assert_eq!(format_scaled(950.0, Unit::WattHour, false), "950 Wh");
         assert_eq!(format_scaled(12_345.0, Unit::WattHour, false), "12.35 kWh");
         assert_eq!(format_scaled(12_345.0, Unit::WattHour, true), "12,35 kWh");
-        assert_eq!(format_scaled(2_500_000.0, Unit::WattHour, false), "2.500 MWh");
+        assert_eq!(
+            format_scaled(2_500_000.0, Unit::WattHour, false),
+            "2.500 MWh"
+        );
     }
 
     #[test]

@@ -165,17 +165,26 @@ mod tests {
 
     #[test]
     fn a_good_setup_passes() {
-        assert_eq!(validate_setup(&setup("abc", "admin", "correct horse battery")), Ok(()));
+        assert_eq!(
+            validate_setup(&setup("abc", "admin", "correct horse battery")),
+            Ok(())
+        );
     }
 
     #[test]
     fn each_bad_setup_field_is_named() {
         let field = |r: SetupRequest| validate_setup(&r).unwrap_err().field;
         assert_eq!(field(setup("", "admin", "correct horse")), "token");
-        assert_eq!(field(setup(&"x".repeat(129), "admin", "correct horse")), "token");
+        assert_eq!(
+            field(setup(&"x".repeat(129), "admin", "correct horse")),
+            "token"
+        );
         assert_eq!(field(setup("t", "", "correct horse")), "username");
         assert_eq!(field(setup("t", "   ", "correct horse")), "username");
-        assert_eq!(field(setup("t", &"a".repeat(33), "correct horse")), "username");
+        assert_eq!(
+            field(setup("t", &"a".repeat(33), "correct horse")),
+            "username"
+        );
         assert_eq!(field(setup("t", "bad name", "correct horse")), "username");
         assert_eq!(field(setup("t", "admin", "")), "password");
         assert_eq!(field(setup("t", "admin", "short")), "password");
@@ -199,6 +208,9 @@ mod tests {
         assert_eq!(login("admin", "x"), Ok(()));
         assert_eq!(login("", "x").unwrap_err().field, "username");
         assert_eq!(login("admin", "").unwrap_err().field, "password");
-        assert_eq!(login("admin", &"x".repeat(129)).unwrap_err().field, "password");
+        assert_eq!(
+            login("admin", &"x".repeat(129)).unwrap_err().field,
+            "password"
+        );
     }
 }

@@ -38,7 +38,9 @@ pub enum BusError {
     DuplicateUnit(u8),
     #[error("unit id {0} is outside 1 to 247")]
     BadUnit(u8),
-    #[error("model {0} is a pulse concentrator but the device is simulated as a meter, or the other way round")]
+    #[error(
+        "model {0} is a pulse concentrator but the device is simulated as a meter, or the other way round"
+    )]
     WrongBehaviour(String),
 }
 
@@ -142,7 +144,11 @@ impl Bus {
     }
 
     /// The reply of unit `unit`, or `None` when no such device is on the bus (silence, as on RS485).
-    pub fn answer(&self, unit: u8, request: &Request<'_>) -> Option<Result<Response, ExceptionCode>> {
+    pub fn answer(
+        &self,
+        unit: u8,
+        request: &Request<'_>,
+    ) -> Option<Result<Response, ExceptionCode>> {
         let devices = self.lock();
         let device = devices.get(&unit)?;
         let reply = match request {
@@ -245,14 +251,20 @@ mod tests {
         let device = meter("carlo-gavazzi-em24", 1);
         // Energy import 12 345.678 kWh at 0x34, INT32 ÷10 kWh, low word first → 123457.
         let words = device.read(4, 0x34, 2).unwrap();
-        assert_eq!(words, vec![(123_457 & 0xFFFF) as u16, (123_457 >> 16) as u16]);
+        assert_eq!(
+            words,
+            vec![(123_457 & 0xFFFF) as u16, (123_457 >> 16) as u16]
+        );
     }
 
     #[test]
     fn wrong_function_and_unmapped_blocks_are_exceptions() {
         let device = meter("eastron-sdm630", 1);
         assert_eq!(device.read(3, 0, 2), Err(ExceptionCode::IllegalFunction));
-        assert_eq!(device.read(4, 0x2000, 2), Err(ExceptionCode::IllegalDataAddress));
+        assert_eq!(
+            device.read(4, 0x2000, 2),
+            Err(ExceptionCode::IllegalDataAddress)
+        );
         assert_eq!(device.read(4, 0, 126), Err(ExceptionCode::IllegalDataValue));
         // A block through a gap reads the gap as zeros.
         let block = device.read(4, 0x0010, 0x3A - 0x10).unwrap();
@@ -287,14 +299,22 @@ mod tests {
             };
             let expected = state.quantities();
             for register in &profile.registers {
-                let words = device.read(profile.function, register.address, register.words()).unwrap();
-                let decoded = register.encoding().decode(&words).unwrap() * register.factor_to_base(1.0);
+                let words = device
+                    .read(profile.function, register.address, register.words())
+                    .unwrap();
+                let decoded =
+                    register.encoding().decode(&words).unwrap() * register.factor_to_base(1.0);
                 let want = expected[&register.quantity];
                 let tolerance = match register.quantity {
                     Quantity::ActiveEnergyImport | Quantity::ActiveEnergyExport => 100.0,
                     _ => want.abs() * 1e-3 + 0.02,
                 };
-                assert!((decoded - want).abs() <= tolerance, "{} {:?}: {decoded} vs {want}", profile.id, register.quantity);
+                assert!(
+                    (decoded - want).abs() <= tolerance,
+                    "{} {:?}: {decoded} vs {want}",
+                    profile.id,
+                    register.quantity
+                );
             }
         }
     }

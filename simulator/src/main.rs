@@ -46,8 +46,9 @@ async fn main() -> anyhow::Result<()> {
         let partial = path.with_extension("partial");
         std::fs::write(&partial, text)
             .with_context(|| format!("cannot write {}", partial.display()))?;
-        std::fs::rename(&partial, path)
-            .with_context(|| format!("cannot rename {} to {}", partial.display(), path.display()))?;
+        std::fs::rename(&partial, path).with_context(|| {
+            format!("cannot rename {} to {}", partial.display(), path.display())
+        })?;
     }
     println!("RS485 line (Modbus RTU): {}", site.serial_path.display());
     println!("Modbus TCP gateway:      {}", site.tcp_address);

@@ -100,9 +100,21 @@ impl MeterState {
         values.insert(Quantity::Frequency, self.frequency);
         values.insert(Quantity::PowerFactor, self.power_factor);
         let phase_quantities = [
-            (Quantity::ActivePowerL1, Quantity::VoltageL1, Quantity::CurrentL1),
-            (Quantity::ActivePowerL2, Quantity::VoltageL2, Quantity::CurrentL2),
-            (Quantity::ActivePowerL3, Quantity::VoltageL3, Quantity::CurrentL3),
+            (
+                Quantity::ActivePowerL1,
+                Quantity::VoltageL1,
+                Quantity::CurrentL1,
+            ),
+            (
+                Quantity::ActivePowerL2,
+                Quantity::VoltageL2,
+                Quantity::CurrentL2,
+            ),
+            (
+                Quantity::ActivePowerL3,
+                Quantity::VoltageL3,
+                Quantity::CurrentL3,
+            ),
         ];
         for (phase, (power, voltage, current)) in phase_quantities.into_iter().enumerate() {
             if phase >= usize::from(self.phases.max(1)) {
@@ -180,7 +192,10 @@ mod tests {
             seconds += 10.0;
         }
         let counted = meter.energy_import_wh - 1_000_000.0;
-        assert!((counted - power_integral).abs() < 1e-6, "{counted} vs {power_integral}");
+        assert!(
+            (counted - power_integral).abs() < 1e-6,
+            "{counted} vs {power_integral}"
+        );
         assert!(counted > 300.0 && counted < 3000.0, "{counted}");
     }
 
@@ -194,10 +209,14 @@ mod tests {
             let volts = values[&Quantity::VoltageL1];
             assert!((225.0..235.0).contains(&volts));
             assert!((49.9..50.1).contains(&values[&Quantity::Frequency]));
-            let phases: f64 = [Quantity::ActivePowerL1, Quantity::ActivePowerL2, Quantity::ActivePowerL3]
-                .iter()
-                .map(|q| values[q])
-                .sum();
+            let phases: f64 = [
+                Quantity::ActivePowerL1,
+                Quantity::ActivePowerL2,
+                Quantity::ActivePowerL3,
+            ]
+            .iter()
+            .map(|q| values[q])
+            .sum();
             assert!((phases - values[&Quantity::ActivePower]).abs() < 1e-6);
         }
     }

@@ -80,7 +80,10 @@ async fn serve(mut port: SerialStream, bus: Bus) -> io::Result<()> {
             match tokio::time::timeout(silence, port.read(&mut chunk)).await {
                 Ok(read) => read?,
                 Err(_) => {
-                    debug!(bytes = buffer.len(), "dropping an incomplete frame after silence");
+                    debug!(
+                        bytes = buffer.len(),
+                        "dropping an incomplete frame after silence"
+                    );
                     buffer.clear();
                     continue;
                 }
@@ -164,7 +167,11 @@ pub(crate) fn crc16(bytes: &[u8]) -> u16 {
     for byte in bytes {
         crc ^= u16::from(*byte);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xA001 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xA001
+            } else {
+                crc >> 1
+            };
         }
     }
     crc
@@ -177,8 +184,14 @@ mod tests {
     #[test]
     fn crc_matches_the_documented_frame() {
         // 01 04 00 00 00 02 71 CB, byte-identical with pymodbus 3.16.1.
-        assert_eq!(crc16(&[0x01, 0x04, 0x00, 0x00, 0x00, 0x02]).to_le_bytes(), [0x71, 0xCB]);
-        assert_eq!(crc16(&[0x01, 0x03, 0x5B, 0x00, 0x00, 0x02]).to_le_bytes(), [0xD7, 0x2F]);
+        assert_eq!(
+            crc16(&[0x01, 0x04, 0x00, 0x00, 0x00, 0x02]).to_le_bytes(),
+            [0x71, 0xCB]
+        );
+        assert_eq!(
+            crc16(&[0x01, 0x03, 0x5B, 0x00, 0x00, 0x02]).to_le_bytes(),
+            [0xD7, 0x2F]
+        );
     }
 
     #[test]

@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use shared::{
-    Catalog, Commodity, DeviceConfig, GatewayConfig, GatewayLink, Parity, SiteConfig,
-};
+use shared::{Catalog, Commodity, DeviceConfig, GatewayConfig, GatewayLink, Parity, SiteConfig};
 
 use crate::bus::{Behaviour, Bus, SimulatedDevice};
 use crate::physics::{ConsumptionProfile, MeterState, PulseChannel};

@@ -24,7 +24,8 @@ pub struct DeviceDriver {
 impl DeviceDriver {
     /// Plans the reads of `device`, a device of model `profile`.
     pub fn new(device: &DeviceConfig, profile: &DeviceProfile) -> DeviceDriver {
-        let registers: Vec<RegisterSpec> = profile.registers_for(device.position).cloned().collect();
+        let registers: Vec<RegisterSpec> =
+            profile.registers_for(device.position).cloned().collect();
         let plan = |refresh: Refresh| {
             let selected: Vec<(u16, u16)> = registers
                 .iter()
@@ -128,17 +129,26 @@ mod tests {
     #[test]
     fn sdm630_reads_in_few_blocks_with_energy_apart() {
         let catalog = catalog();
-        let driver = DeviceDriver::new(&device("eastron-sdm630", None), catalog.get("eastron-sdm630").unwrap());
+        let driver = DeviceDriver::new(
+            &device("eastron-sdm630", None),
+            catalog.get("eastron-sdm630").unwrap(),
+        );
         assert_eq!(driver.function, 4);
         assert!(driver.fast_blocks.len() <= 3, "{:?}", driver.fast_blocks);
         assert_eq!(driver.slow_blocks.len(), 1);
-        assert_eq!((driver.slow_blocks[0].start, driver.slow_blocks[0].count), (0x48, 4));
+        assert_eq!(
+            (driver.slow_blocks[0].start, driver.slow_blocks[0].count),
+            (0x48, 4)
+        );
     }
 
     #[test]
     fn decodes_scaled_values_into_base_units() {
         let catalog = catalog();
-        let driver = DeviceDriver::new(&device("eastron-sdm630", None), catalog.get("eastron-sdm630").unwrap());
+        let driver = DeviceDriver::new(
+            &device("eastron-sdm630", None),
+            catalog.get("eastron-sdm630").unwrap(),
+        );
         let block = &driver.slow_blocks[0];
         let f32_words = |v: f64| Encoding::new(ValueType::F32, WordOrder::HighFirst).encode(v);
         let mut words = f32_words(12345.5);
@@ -152,8 +162,15 @@ mod tests {
     #[test]
     fn a_pulse_counter_reads_only_its_position_and_applies_its_weight() {
         let catalog = catalog();
-        let driver = DeviceDriver::new(&device("pulse-concentrator-4", Some(2)), catalog.get("pulse-concentrator-4").unwrap());
-        let blocks: Vec<&Block> = driver.fast_blocks.iter().chain(&driver.slow_blocks).collect();
+        let driver = DeviceDriver::new(
+            &device("pulse-concentrator-4", Some(2)),
+            catalog.get("pulse-concentrator-4").unwrap(),
+        );
+        let blocks: Vec<&Block> = driver
+            .fast_blocks
+            .iter()
+            .chain(&driver.slow_blocks)
+            .collect();
         assert_eq!(blocks.len(), 1);
         assert_eq!((blocks[0].start, blocks[0].count), (2, 2));
         let readings = driver.decode(blocks[0], &[0, 1500]).unwrap();
@@ -167,10 +184,17 @@ mod tests {
         let driver = DeviceDriver::new(&device("abb-b23", None), catalog.get("abb-b23").unwrap());
         let block = &driver.slow_blocks[0];
         assert!(driver.decode(block, &[0, 1]).is_err());
-        let readings = driver.decode(block, &vec![0xFFFF; usize::from(block.count)]).unwrap();
+        let readings = driver
+            .decode(block, &vec![0xFFFF; usize::from(block.count)])
+            .unwrap();
         assert!(readings.is_empty());
-        let sdm = DeviceDriver::new(&device("eastron-sdm630", None), catalog.get("eastron-sdm630").unwrap());
-        let error = sdm.decode(&sdm.slow_blocks[0], &[0x7FC0, 0, 0, 0]).unwrap_err();
+        let sdm = DeviceDriver::new(
+            &device("eastron-sdm630", None),
+            catalog.get("eastron-sdm630").unwrap(),
+        );
+        let error = sdm
+            .decode(&sdm.slow_blocks[0], &[0x7FC0, 0, 0, 0])
+            .unwrap_err();
         assert!(error.contains("0x0048"), "{error}");
     }
 }

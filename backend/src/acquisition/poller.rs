@@ -26,7 +26,12 @@ enum ReadFailure {
 }
 
 /// Polls the devices of `gateway` every `cycle` until the task is dropped.
-pub async fn run(gateway: GatewayConfig, drivers: Vec<DeviceDriver>, live: LiveState, cycle: Duration) {
+pub async fn run(
+    gateway: GatewayConfig,
+    drivers: Vec<DeviceDriver>,
+    live: LiveState,
+    cycle: Duration,
+) {
     let timeout = link::reply_timeout(&gateway.link);
     let mut context: Option<Context> = None;
     let mut ticker = tokio::time::interval(cycle);
@@ -53,7 +58,7 @@ pub async fn run(gateway: GatewayConfig, drivers: Vec<DeviceDriver>, live: LiveS
                 }
             }
         }
-        let read_slow = cycle_number % SLOW_EVERY_CYCLES == 0;
+        let read_slow = cycle_number.is_multiple_of(SLOW_EVERY_CYCLES);
         cycle_number += 1;
         for driver in &drivers {
             let Some(active) = context.as_mut() else {
@@ -78,7 +83,9 @@ pub async fn run(gateway: GatewayConfig, drivers: Vec<DeviceDriver>, live: LiveS
                     context = None;
                     match link::open(&gateway.link).await {
                         Ok(opened) => context = Some(opened),
-                        Err(error) => warn!(gateway = %gateway.name, %error, "cannot reopen the link"),
+                        Err(error) => {
+                            warn!(gateway = %gateway.name, %error, "cannot reopen the link")
+                        }
                     }
                 }
             }
@@ -99,7 +106,9 @@ async fn read_device(
             if driver.function == 4 {
                 context.read_input_registers(block.start, block.count).await
             } else {
-                context.read_holding_registers(block.start, block.count).await
+                context
+                    .read_holding_registers(block.start, block.count)
+                    .await
             }
         };
         let words = match tokio::time::timeout(timeout, request).await {
@@ -118,7 +127,11 @@ async fn read_device(
             }
             Ok(Ok(Ok(words))) => words,
         };
-        readings.extend(driver.decode(block, &words).map_err(ReadFailure::Exception)?);
+        readings.extend(
+            driver
+                .decode(block, &words)
+                .map_err(ReadFailure::Exception)?,
+        );
     }
     Ok(readings)
 }

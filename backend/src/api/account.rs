@@ -113,12 +113,13 @@ pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> (StatusCod
     )
 }
 
-/// `GET /api/session`: who is logged in.
-pub async fn session(user: CurrentUser) -> AppJson<SessionInfo> {
-    AppJson(SessionInfo {
+/// `GET /api/session`: who is logged in, or `null`. Answering "nobody" with 200 rather than 401
+/// keeps the browser console clean on the login page, where asking is routine.
+pub async fn session(user: Option<CurrentUser>) -> AppJson<Option<SessionInfo>> {
+    AppJson(user.map(|user| SessionInfo {
         username: user.session.username,
         role: user.session.role,
-    })
+    }))
 }
 
 fn session_cookie(token: String, secure: bool) -> Cookie<'static> {

@@ -10,7 +10,10 @@ use crate::AppState;
 use crate::store::consumption_per_interval;
 
 /// `GET /api/gateways`.
-pub async fn gateways(State(state): State<AppState>, _user: CurrentUser) -> AppJson<Vec<GatewayInfo>> {
+pub async fn gateways(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+) -> AppJson<Vec<GatewayInfo>> {
     let gateways = state
         .site
         .gateways
@@ -35,7 +38,10 @@ pub async fn gateways(State(state): State<AppState>, _user: CurrentUser) -> AppJ
 }
 
 /// `GET /api/devices`: every device with its latest values.
-pub async fn devices(State(state): State<AppState>, _user: CurrentUser) -> AppJson<Vec<DeviceInfo>> {
+pub async fn devices(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+) -> AppJson<Vec<DeviceInfo>> {
     AppJson(state.live.snapshot())
 }
 

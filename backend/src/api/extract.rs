@@ -1,6 +1,6 @@
 //! Extractors whose failures come out as `ApiError` JSON like every other error.
 
-use axum::extract::{FromRequest, FromRequestParts};
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
@@ -32,16 +32,33 @@ pub struct CurrentUser {
     pub token: String,
 }
 
+impl CurrentUser {
+    fn find(parts: &Parts, state: &AppState) -> Option<CurrentUser> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let token = jar.get(SESSION_COOKIE)?.value().to_owned();
+        let session = state.sessions.touch(&token)?;
+        Some(CurrentUser { session, token })
+    }
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let jar = CookieJar::from_headers(&parts.headers);
-        let token = jar
-            .get(SESSION_COOKIE)
-            .map(|cookie| cookie.value().to_owned())
-            .ok_or(AppError::Unauthorized)?;
-        let session = state.sessions.touch(&token).ok_or(AppError::Unauthorized)?;
-        Ok(CurrentUser { session, token })
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        CurrentUser::find(parts, state).ok_or(AppError::Unauthorized)
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(CurrentUser::find(parts, state))
     }
 }

@@ -108,8 +108,14 @@ mod tests {
 
     #[test]
     fn only_pages_of_this_server_may_open_the_socket() {
-        assert!(same_origin(&headers(Some("http://box.local:8080"), "box.local:8080")));
+        assert!(same_origin(&headers(
+            Some("http://box.local:8080"),
+            "box.local:8080"
+        )));
         assert!(same_origin(&headers(None, "box.local:8080")));
-        assert!(!same_origin(&headers(Some("http://evil.example"), "box.local:8080")));
+        assert!(!same_origin(&headers(
+            Some("http://evil.example"),
+            "box.local:8080"
+        )));
     }
 }

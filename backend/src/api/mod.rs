@@ -22,7 +22,10 @@ const BODY_LIMIT_BYTES: usize = 64 * 1024;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/health", get(account::health))
-        .route("/api/setup", get(account::setup_status).post(account::setup))
+        .route(
+            "/api/setup",
+            get(account::setup_status).post(account::setup),
+        )
         .route("/api/login", post(account::login))
         .route("/api/logout", post(account::logout))
         .route("/api/session", get(account::session))

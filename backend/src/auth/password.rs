@@ -16,7 +16,8 @@ const LANES: u32 = 1;
 pub struct HashError(String);
 
 fn hasher() -> Result<Argon2<'static>, HashError> {
-    let params = Params::new(MEMORY_KIB, PASSES, LANES, None).map_err(|e| HashError(e.to_string()))?;
+    let params =
+        Params::new(MEMORY_KIB, PASSES, LANES, None).map_err(|e| HashError(e.to_string()))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -52,7 +53,10 @@ mod tests {
     fn hashes_are_argon2id_salted_and_verify() {
         let first = hash("correct horse battery").unwrap();
         let second = hash("correct horse battery").unwrap();
-        assert!(first.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{first}");
+        assert!(
+            first.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{first}"
+        );
         assert_ne!(first, second, "each hash has its own salt");
         assert!(verify("correct horse battery", &first));
         assert!(!verify("correct horse batterY", &first));

@@ -34,7 +34,9 @@ impl Sessions {
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Session>> {
-        self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Opens a session and returns its token (256 random bits, URL-safe).
@@ -73,8 +75,9 @@ impl Sessions {
     /// Whether `token` is still open, without refreshing it (for long-lived WebSockets).
     pub fn is_open(&self, token: &str) -> bool {
         let open = self.lock();
-        open.get(token)
-            .is_some_and(|session| Instant::now().duration_since(session.last_seen) < self.idle_timeout)
+        open.get(token).is_some_and(|session| {
+            Instant::now().duration_since(session.last_seen) < self.idle_timeout
+        })
     }
 
     /// Ends the session of `token`.

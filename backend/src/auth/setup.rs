@@ -63,7 +63,10 @@ impl SetupToken {
 
     /// Closes setup for good: the token works once.
     pub fn consume(&self) {
-        *self.token.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+        *self
+            .token
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
         if let Err(error) = std::fs::remove_file(&self.file) {
             warn!(%error, file = %self.file.display(), "cannot remove the used setup token");
         }
@@ -104,7 +107,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         assert!(setup.matches(&token));
         assert!(!setup.matches("wrong"));

@@ -115,8 +115,8 @@ impl Store {
     /// Creates the first administrator, atomically refusing when any user exists already (two
     /// browsers racing through setup cannot both win).
     pub fn create_first_administrator(&self, user: &StoredUser) -> Result<(), StoreError> {
-        let record =
-            serde_json::to_string(user).map_err(|error| StoreError::DamagedUser(error.to_string()))?;
+        let record = serde_json::to_string(user)
+            .map_err(|error| StoreError::DamagedUser(error.to_string()))?;
         let transaction = self.database.begin_write()?;
         {
             let mut table = transaction.open_table(USERS)?;
@@ -214,13 +214,25 @@ mod tests {
             value,
         };
         store
-            .record(&[sample(1, 10, 1.0), sample(1, 20, 2.0), sample(1, 30, 3.0), sample(2, 25, 9.0)])
+            .record(&[
+                sample(1, 10, 1.0),
+                sample(1, 20, 2.0),
+                sample(1, 30, 3.0),
+                sample(2, 25, 9.0),
+            ])
             .unwrap();
         assert_eq!(
-            store.series(1, Quantity::ActiveEnergyImport, 15, 30).unwrap(),
+            store
+                .series(1, Quantity::ActiveEnergyImport, 15, 30)
+                .unwrap(),
             vec![(10, 1.0), (20, 2.0), (30, 3.0)]
         );
-        assert!(store.series(1, Quantity::ActivePower, 0, 100).unwrap().is_empty());
+        assert!(
+            store
+                .series(1, Quantity::ActivePower, 0, 100)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

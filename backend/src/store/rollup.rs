@@ -16,9 +16,7 @@ pub fn consumption_per_interval(boundaries: &[i64], samples: &[(i64, f64)]) -> V
         .map(|interval| {
             let (start, end) = (interval[0], interval[1]);
             let first_inside = samples.partition_point(|&(at, _)| at <= start);
-            let has_sample_inside = samples
-                .get(first_inside)
-                .is_some_and(|&(at, _)| at <= end);
+            let has_sample_inside = samples.get(first_inside).is_some_and(|&(at, _)| at <= end);
             if !has_sample_inside {
                 return None;
             }
@@ -37,7 +35,13 @@ mod tests {
     #[test]
     fn hourly_differences_of_a_counter() {
         let boundaries = [0, 3600, 7200, 10800];
-        let samples = [(0, 100.0), (1800, 150.0), (3600, 200.0), (5400, 260.0), (7200, 300.0)];
+        let samples = [
+            (0, 100.0),
+            (1800, 150.0),
+            (3600, 200.0),
+            (5400, 260.0),
+            (7200, 300.0),
+        ];
         assert_eq!(
             consumption_per_interval(&boundaries, &samples),
             vec![Some(100.0), Some(100.0), None]
@@ -47,7 +51,10 @@ mod tests {
     #[test]
     fn the_first_hour_without_an_earlier_sample_starts_at_its_first_sample() {
         let samples = [(600, 10.0), (3000, 40.0)];
-        assert_eq!(consumption_per_interval(&[0, 3600], &samples), vec![Some(30.0)]);
+        assert_eq!(
+            consumption_per_interval(&[0, 3600], &samples),
+            vec![Some(30.0)]
+        );
     }
 
     #[test]

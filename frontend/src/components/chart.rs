@@ -39,8 +39,16 @@ fn render(energy: &HourlyEnergy, series_name: &str) -> (String, &'static str) {
         vec![Series::new_nullable(series_name.to_owned(), data)],
         labels,
     );
-    chart.width = 760.0;
-    chart.height = 300.0;
+    // A phone gets a narrower drawing, so its labels stay readable once scaled to the screen.
+    let narrow = web_sys::window()
+        .and_then(|window| window.inner_width().ok())
+        .and_then(|width| width.as_f64())
+        .is_some_and(|width| width < 640.0);
+    (chart.width, chart.height) = if narrow {
+        (420.0, 260.0)
+    } else {
+        (960.0, 320.0)
+    };
     chart.legend.show = Some(false);
     chart.margin.top = 14.0;
     chart.margin.right = 14.0;

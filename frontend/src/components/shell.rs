@@ -19,7 +19,8 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
     if auth.session.get_untracked().is_none() {
         spawn_local(async move {
             match api::session().await {
-                Ok(session) => auth.session.set(Some(session)),
+                Ok(Some(session)) => auth.session.set(Some(session)),
+                Ok(None) => leave(),
                 Err(failure) if failure.is_unauthorized() => leave(),
                 Err(failure) => problem.set(Some(failure)),
             }

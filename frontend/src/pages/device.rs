@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use shared::{DeviceInfo, DeviceStatus, Quantity};
 
-use super::{address_text, leave_when_unauthorized};
+use super::leave_when_unauthorized;
 use crate::components::{EnergyChart, Shell, StatusBadge};
 use crate::i18n::{I18n, use_i18n};
 use crate::live::use_live;
@@ -62,7 +62,7 @@ fn DeviceRoute() -> impl IntoView {
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<u32>().ok())));
     view! {
         <a class="back-link" href="/panel" data-testid="back-to-panel">
-            <span aria-hidden="true">"← "</span>
+            <span class="back-link__arrow" aria-hidden="true">"←"</span>
             {move || i18n.t("device.back")}
         </a>
         {move || match id.get() {
@@ -165,8 +165,18 @@ fn DeviceView(id: u32) -> impl IntoView {
                     </div>
                     <div>
                         <dt>{move || i18n.t("device.address")}</dt>
-                        <dd>{move || read(&|d| address_text(i18n, d))}</dd>
+                        <dd data-testid="device-address">
+                            {move || read(&|d| d.modbus_address.to_string())}
+                        </dd>
                     </div>
+                    <Show when=move || device.with(|d| d.as_ref().is_some_and(|d| d.position.is_some()))>
+                        <div>
+                            <dt>{move || i18n.t("device.position")}</dt>
+                            <dd>
+                                {move || read(&|d| d.position.map(|p| p.to_string()).unwrap_or_default())}
+                            </dd>
+                        </div>
+                    </Show>
                     <div>
                         <dt>{move || i18n.t("device.commodity")}</dt>
                         <dd>{move || read(&|d| i18n.t(d.commodity.label_key()))}</dd>
