@@ -20,6 +20,8 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 # Trunk links OpenSSL.
 dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
+# Python with pip, for pymodbus below.
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
   log "apt-get install ${missing[*]}"
   as_root apt-get update -qq
@@ -47,6 +49,21 @@ fi
 if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/@playwright/test ]; then
   log "npm ci (Playwright, binaryen $BINARYEN_VERSION)"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# pymodbus: an independent Modbus implementation that plays meters in backend/tests/interop_pymodbus.rs.
+PYMODBUS_VERSION=3.16.1
+if ! python3 -c "import pymodbus, sys; sys.exit(pymodbus.__version__ != \"$PYMODBUS_VERSION\")" 2>/dev/null; then
+  log "pip install pymodbus==$PYMODBUS_VERSION"
+  # Debian's own Python refuses pip outside a virtual environment (PEP 668): override it then.
+  if ! pip_errors=$(python3 -m pip install --quiet "pymodbus==$PYMODBUS_VERSION" 2>&1); then
+    if grep -q externally-managed-environment <<<"$pip_errors"; then
+      python3 -m pip install --quiet --break-system-packages "pymodbus==$PYMODBUS_VERSION"
+    else
+      printf '%s\n' "$pip_errors" >&2
+      exit 1
+    fi
+  fi
 fi
 
 log "cargo fetch"

@@ -6,6 +6,7 @@
 pub mod acquisition;
 pub mod api;
 pub mod auth;
+pub mod configuration;
 pub mod live;
 pub mod store;
 mod web;
@@ -24,7 +25,9 @@ use shared::{
 use tower_http::trace::TraceLayer;
 use tracing::info;
 
+use crate::acquisition::Acquisition;
 use crate::auth::{Sessions, SetupToken};
+use crate::configuration::Configuration;
 use crate::live::LiveState;
 use crate::store::Store;
 
@@ -35,8 +38,8 @@ pub struct AppState {
     pub live: LiveState,
     pub sessions: Sessions,
     pub setup: SetupToken,
-    pub site: Arc<SiteConfig>,
-    pub catalog: Arc<Catalog>,
+    pub configuration: Configuration,
+    pub acquisition: Acquisition,
     /// Mark cookies `Secure` (when served over HTTPS).
     pub secure_cookies: bool,
 }
@@ -56,7 +59,8 @@ pub struct Options {
     pub listen: SocketAddr,
     /// Catalog directory; the catalog compiled into the binary when absent.
     pub catalog_dir: Option<PathBuf>,
-    /// Installation file; `site.toml` in the data directory when absent.
+    /// Installation file to import at start, replacing the stored installation (the demo uses it
+    /// to follow the simulator's new pseudo-terminal). Without it the stored installation is used.
     pub site_file: Option<PathBuf>,
     /// How often values are recorded.
     pub sample_period: Duration,
@@ -92,34 +96,40 @@ fn load_catalog(dir: Option<&Path>) -> anyhow::Result<Catalog> {
     .context("the built-in device catalog is broken")
 }
 
-fn load_site(path: &Path, catalog: &Catalog) -> anyhow::Result<SiteConfig> {
-    let site = if path.exists() {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the installation file {}", path.display()))?;
-        toml::from_str::<SiteConfig>(&text)
-            .with_context(|| format!("the installation file {} is not valid", path.display()))?
-    } else {
-        // A new box: the local RS485 port exists but is off until an installer configures it.
-        SiteConfig {
-            gateways: vec![GatewayConfig {
-                id: 1,
-                name: "Local".into(),
-                link: GatewayLink::Local {
-                    serial_port: "/dev/ttyS0".into(),
-                    baud: 19_200,
-                    parity: Parity::Even,
-                    stop_bits: 1,
-                    timeout_ms: 300,
-                },
-                enabled: false,
-            }],
-            devices: Vec::new(),
-        }
-    };
-    site.validate()
-        .with_context(|| format!("the installation file {} is not valid", path.display()))?;
+fn read_site_file(path: &Path) -> anyhow::Result<SiteConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the installation file {}", path.display()))?;
+    toml::from_str::<SiteConfig>(&text)
+        .with_context(|| format!("the installation file {} is not valid", path.display()))
+}
+
+/// A new box: the local RS485 port exists but is off until an installer configures it.
+fn new_site() -> SiteConfig {
+    SiteConfig {
+        gateways: vec![GatewayConfig {
+            id: LOCAL_GATEWAY_ID,
+            name: "Local".into(),
+            description: String::new(),
+            link: GatewayLink::Local {
+                serial_port: "/dev/ttyS0".into(),
+                baud: 19_200,
+                parity: Parity::Even,
+                stop_bits: 1,
+                timeout_ms: 300,
+            },
+            enabled: false,
+        }],
+        devices: Vec::new(),
+    }
+}
+
+/// The id of the Local gateway, which always exists.
+pub const LOCAL_GATEWAY_ID: u32 = 1;
+
+fn check_site(site: &SiteConfig, catalog: &Catalog) -> anyhow::Result<()> {
+    site.validate()?;
     for device in &site.devices {
-        if catalog.get(&device.model).is_none() {
+        if acquisition::DeviceDriver::for_device(device, catalog).is_none() {
             anyhow::bail!(
                 "device {:?} uses model {:?}, which is not in the catalog",
                 device.name,
@@ -127,15 +137,22 @@ fn load_site(path: &Path, catalog: &Catalog) -> anyhow::Result<SiteConfig> {
             );
         }
     }
-    Ok(site)
+    Ok(())
 }
 
 /// The initial state of every configured device.
-fn initial_devices(site: &SiteConfig, catalog: &Catalog) -> Vec<DeviceInfo> {
+pub(crate) fn initial_devices(site: &SiteConfig, catalog: &Catalog) -> Vec<DeviceInfo> {
     site.devices
         .iter()
         .filter_map(|device| {
-            let profile = catalog.get(&device.model)?;
+            let generic;
+            let profile = match catalog.get(&device.model) {
+                Some(profile) => profile,
+                None => {
+                    generic = acquisition::generic_profile(device)?;
+                    &generic
+                }
+            };
             let gateway_enabled = site
                 .gateways
                 .iter()
@@ -181,19 +198,36 @@ pub fn start(options: &Options) -> anyhow::Result<Started> {
     })?;
     let store = Store::open(&options.data_dir.join("energy.redb"))?;
     let catalog = load_catalog(options.catalog_dir.as_deref())?;
-    let site_file = options
-        .site_file
-        .clone()
-        .unwrap_or_else(|| options.data_dir.join("site.toml"));
-    let site = load_site(&site_file, &catalog)?;
+    let site = match &options.site_file {
+        Some(path) => {
+            let site = read_site_file(path)?;
+            check_site(&site, &catalog).with_context(|| {
+                format!("the installation file {} is not valid", path.display())
+            })?;
+            store.save_site(&site)?;
+            site
+        }
+        None => match store.site()? {
+            Some(site) => site,
+            None => new_site(),
+        },
+    };
     info!(
         models = catalog.profiles().len(),
         gateways = site.gateways.len(),
         devices = site.devices.len(),
         "configuration loaded"
     );
+    let catalog = Arc::new(catalog);
     let live = LiveState::new(initial_devices(&site, &catalog));
-    let mut tasks = acquisition::start(&site, &catalog, &live, options.poll_cycle);
+    let configuration = Configuration::new(store.clone(), catalog, site);
+    let acquisition = Acquisition::default();
+    let mut tasks = vec![tokio::spawn(acquisition::supervise(
+        configuration.clone(),
+        acquisition.clone(),
+        live.clone(),
+        options.poll_cycle,
+    ))];
     tasks.push(tokio::spawn(store::run_recorder(
         store.clone(),
         live.clone(),
@@ -214,8 +248,8 @@ pub fn start(options: &Options) -> anyhow::Result<Started> {
         live,
         sessions: Sessions::new(options.session_idle),
         setup,
-        site: Arc::new(site),
-        catalog: Arc::new(catalog),
+        configuration,
+        acquisition,
         secure_cookies: false,
     };
     Ok(Started { state, tasks })

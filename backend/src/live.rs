@@ -28,6 +28,40 @@ impl LiveState {
         }
     }
 
+    /// Follows a new installation: devices added, removed or changed get their initial state;
+    /// unchanged ones keep their values and status.
+    pub fn reconcile(&self, devices: Vec<DeviceInfo>) {
+        let changed: Vec<DeviceInfo> = {
+            let mut known = self
+                .devices
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut next = BTreeMap::new();
+            let mut changed = Vec::new();
+            for mut device in devices {
+                if let Some(previous) = known.remove(&device.id)
+                    && previous.gateway_id == device.gateway_id
+                    && previous.model_id == device.model_id
+                    && previous.modbus_address == device.modbus_address
+                    && previous.position == device.position
+                    && device.status != DeviceStatus::Off
+                {
+                    device.status = previous.status;
+                    device.last_error = previous.last_error;
+                    device.values = previous.values;
+                    device.updated_at = previous.updated_at;
+                }
+                changed.push(device.clone());
+                next.insert(device.id, device);
+            }
+            *known = next;
+            changed
+        };
+        for device in changed {
+            let _ = self.changes.send(device);
+        }
+    }
+
     /// Every device, by id.
     pub fn snapshot(&self) -> Vec<DeviceInfo> {
         self.read().values().cloned().collect()

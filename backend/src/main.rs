@@ -21,7 +21,7 @@ struct Arguments {
     /// Device catalog directory (default: the catalog built into the binary).
     #[arg(long)]
     catalog: Option<PathBuf>,
-    /// Installation file (default: site.toml in the data directory).
+    /// Installation file to import at start, replacing the stored one (the demo's simulated bus).
     #[arg(long)]
     site: Option<PathBuf>,
     /// Seconds between recorded samples (the manual's sample rate; 600 = 10 minutes).

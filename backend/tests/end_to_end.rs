@@ -13,7 +13,7 @@ use simulator::{DemoSite, DemoSiteOptions, start_demo_site};
 struct Running {
     base: String,
     data_dir: tempfile::TempDir,
-    _site: DemoSite,
+    site: DemoSite,
 }
 
 fn catalog_dir() -> std::path::PathBuf {
@@ -49,7 +49,7 @@ async fn start() -> Running {
     Running {
         base: format!("http://{address}"),
         data_dir,
-        _site: site,
+        site,
     }
 }
 
@@ -511,4 +511,428 @@ async fn todays_hourly_energy_comes_from_recorded_samples() {
         .await
         .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+async fn send(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = client.request(method, url);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (
+        status,
+        response.json::<Value>().await.unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn installers_declare_a_tcp_gateway_and_devices_that_get_read() {
+    let running = start().await;
+    let admin = running.logged_in().await;
+    let tcp = running.site.tcp_address;
+    use reqwest::Method;
+
+    // Anonymous users cannot see or change the configuration.
+    assert_eq!(
+        client()
+            .get(running.url("/api/config"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let catalog: Value = admin
+        .get(running.url("/api/catalog"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        catalog
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == "generic-modbus-meter")
+    );
+
+    let before: Value = admin
+        .get(running.url("/api/config"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // Bad gateway input: refused on its field, nothing changes.
+    for (body, field) in [
+        (
+            json!({"name": "Annex", "kind": "modbus_tcp", "host": "not a host!", "port": tcp.port()}),
+            "host",
+        ),
+        (
+            json!({"name": "Annex", "kind": "modbus_tcp", "host": "127.0.0.1", "port": 0}),
+            "port",
+        ),
+        (
+            json!({"name": "Local", "kind": "modbus_tcp", "host": "127.0.0.1", "port": tcp.port()}),
+            "name",
+        ),
+        (
+            json!({"name": "Annex", "kind": "modbus_tcp", "host": "127.0.0.1", "port": tcp.port(), "timeout_ms": 1}),
+            "timeout_ms",
+        ),
+    ] {
+        let (status, error) = send(
+            &admin,
+            Method::POST,
+            running.url("/api/config/gateways"),
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(error["field"], field, "{body}: {error}");
+    }
+    let (status, _) = send(
+        &admin,
+        Method::POST,
+        running.url("/api/config/gateways"),
+        Some(json!({"name": "Second port", "kind": "local", "serial_port": "/dev/ttyS1"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let after: Value = admin
+        .get(running.url("/api/config"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(before, after, "a rejected change changed the configuration");
+
+    // A new gateway, with an empty name: it is named after its address.
+    let (status, gateway) = send(
+        &admin,
+        Method::POST,
+        running.url("/api/config/gateways"),
+        Some(json!({"name": "", "kind": "modbus_tcp", "host": tcp.ip().to_string(), "port": tcp.port(), "timeout_ms": 500})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{gateway}");
+    assert_eq!(gateway["name"], tcp.ip().to_string());
+    let gateway_id = gateway["id"].as_u64().unwrap();
+    let (_, report) = send(
+        &admin,
+        Method::POST,
+        running.url(&format!("/api/config/gateways/{gateway_id}/test")),
+        None,
+    )
+    .await;
+    assert_eq!(report["ok"], true, "{report}");
+
+    // Test an unsaved device, then add two.
+    let em24 = json!({"gateway": gateway_id, "name": "Annex lighting", "model": "carlo-gavazzi-em24", "address": 1, "load_type": "lighting"});
+    let (status, report) = send(
+        &admin,
+        Method::POST,
+        running.url("/api/config/devices/test"),
+        Some(em24.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(report["ok"], true, "{report}");
+    assert!(
+        report["readings"].as_array().unwrap().len() >= 10,
+        "{report}"
+    );
+    // A device that is not there: the test says why.
+    let absent =
+        json!({"gateway": gateway_id, "name": "Ghost", "model": "eastron-sdm630", "address": 99});
+    let (_, report) = send(
+        &admin,
+        Method::POST,
+        running.url("/api/config/devices/test"),
+        Some(absent),
+    )
+    .await;
+    assert_eq!(report["ok"], false, "{report}");
+    assert!(!report["message"].as_str().unwrap().is_empty());
+
+    let (status, created) = send(
+        &admin,
+        Method::POST,
+        running.url("/api/config/devices"),
+        Some(em24.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let em24_id = created["id"].as_u64().unwrap();
+    // Same address on the same gateway, same name elsewhere: refused on their fields.
+    let (status, error) = send(
+        &admin,
+        Method::POST,
+        running.url("/api/config/devices"),
+        Some(json!({"gateway": gateway_id, "name": "Other", "model": "janitza-b23", "address": 1})),
+    )
+    .await;
+    assert_eq!(
+        (status, error["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("address"))
+    );
+    let (status, error) = send(&admin, Method::POST, running.url("/api/config/devices"), Some(json!({"gateway": gateway_id, "name": "annex LIGHTING", "model": "janitza-b23", "address": 3}))).await;
+    assert_eq!(
+        (status, error["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("name"))
+    );
+    // Unnamed: the manual's default name.
+    let (status, janitza) = send(&admin, Method::POST, running.url("/api/config/devices"), Some(json!({"gateway": gateway_id, "name": "", "model": "janitza-b23", "address": 3, "supply": "downstream"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{janitza}");
+    assert_eq!(janitza["name"], "3");
+    let janitza_id = janitza["id"].as_u64().unwrap();
+
+    // Both get read; the downstream one reports negative power.
+    let read = eventually(
+        || devices(&running, &admin),
+        |read| {
+            [em24_id, janitza_id].iter().all(|id| {
+                read.iter()
+                    .any(|d| u64::from(d.id) == *id && d.status == DeviceStatus::On)
+            })
+        },
+    )
+    .await;
+    let janitza_live = read.iter().find(|d| u64::from(d.id) == janitza_id).unwrap();
+    assert_eq!(
+        janitza_live.status,
+        DeviceStatus::On,
+        "{:?}",
+        janitza_live.last_error
+    );
+    assert!(janitza_live.value(Quantity::ActivePower).unwrap() < 0.0);
+
+    // Off, then on again.
+    let mut switched = created.clone();
+    switched["enabled"] = json!(false);
+    let (status, _) = send(
+        &admin,
+        Method::PUT,
+        running.url(&format!("/api/config/devices/{em24_id}")),
+        Some(switched.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let off = eventually(
+        || devices(&running, &admin),
+        |d| {
+            d.iter()
+                .any(|d| u64::from(d.id) == em24_id && d.status == DeviceStatus::Off)
+        },
+    )
+    .await;
+    assert!(
+        off.iter()
+            .any(|d| u64::from(d.id) == em24_id && d.status == DeviceStatus::Off)
+    );
+    switched["enabled"] = json!(true);
+    send(
+        &admin,
+        Method::PUT,
+        running.url(&format!("/api/config/devices/{em24_id}")),
+        Some(switched),
+    )
+    .await;
+    let on = eventually(
+        || devices(&running, &admin),
+        |d| {
+            d.iter()
+                .any(|d| u64::from(d.id) == em24_id && d.status == DeviceStatus::On)
+        },
+    )
+    .await;
+    assert!(
+        on.iter()
+            .any(|d| u64::from(d.id) == em24_id && d.status == DeviceStatus::On)
+    );
+
+    // Deleting: not a gateway with devices, never Local.
+    let (status, error) = send(
+        &admin,
+        Method::DELETE,
+        running.url(&format!("/api/config/gateways/{gateway_id}")),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (StatusCode::CONFLICT, Some("error.gateway_has_devices"))
+    );
+    let (status, error) = send(
+        &admin,
+        Method::DELETE,
+        running.url("/api/config/gateways/1"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (StatusCode::CONFLICT, Some("error.gateway_local_permanent"))
+    );
+    for id in [em24_id, janitza_id] {
+        let (status, _) = send(
+            &admin,
+            Method::DELETE,
+            running.url(&format!("/api/config/devices/{id}")),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    let (status, _) = send(
+        &admin,
+        Method::DELETE,
+        running.url(&format!("/api/config/gateways/{gateway_id}")),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let config: Value = admin
+        .get(running.url("/api/config"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config, before);
+    assert_eq!(devices(&running, &admin).await.len(), 8);
+}
+
+#[tokio::test]
+async fn a_dead_device_never_stalls_the_others_and_recovers_by_itself() {
+    let running = start().await;
+    let admin = running.logged_in().await;
+    eventually(
+        || devices(&running, &admin),
+        |d| d.iter().all(|d| d.status == DeviceStatus::On),
+    )
+    .await;
+    let id_of = |devices: &[DeviceInfo], model: &str| {
+        devices.iter().find(|d| d.model_id == model).unwrap().id
+    };
+    let all = devices(&running, &admin).await;
+    let (dead_rtu, dead_tcp) = (
+        id_of(&all, "eastron-sdm120"),
+        id_of(&all, "carlo-gavazzi-em24"),
+    );
+
+    running
+        .site
+        .rtu_bus
+        .set_fault(2, simulator::Fault::Timeout)
+        .unwrap();
+    running
+        .site
+        .tcp_bus
+        .set_fault(1, simulator::Fault::Exception { code: 4 })
+        .unwrap();
+    let failing = eventually(
+        || devices(&running, &admin),
+        |d| {
+            d.iter()
+                .filter(|d| d.id == dead_rtu || d.id == dead_tcp)
+                .all(|d| d.status == DeviceStatus::CommunicationError)
+        },
+    )
+    .await;
+    for id in [dead_rtu, dead_tcp] {
+        let device = failing.iter().find(|d| d.id == id).unwrap();
+        assert_eq!(
+            device.status,
+            DeviceStatus::CommunicationError,
+            "{}",
+            device.name
+        );
+        assert!(device.last_error.is_some());
+    }
+    // The others keep being read.
+    let later = eventually(
+        || devices(&running, &admin),
+        |now| {
+            now.iter()
+                .filter(|d| d.id != dead_rtu && d.id != dead_tcp)
+                .all(|d| {
+                    let before = failing.iter().find(|b| b.id == d.id).unwrap();
+                    d.updated_at > before.updated_at && d.status == DeviceStatus::On
+                })
+        },
+    )
+    .await;
+    for device in later
+        .iter()
+        .filter(|d| d.id != dead_rtu && d.id != dead_tcp)
+    {
+        let before = failing.iter().find(|b| b.id == device.id).unwrap();
+        assert!(
+            device.updated_at > before.updated_at,
+            "{} stalled",
+            device.name
+        );
+    }
+    // The diagnostics count what happened and show the back-off.
+    let diagnostics: Value = admin
+        .get(running.url("/api/diagnostics"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let device = |id: u32| {
+        diagnostics
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["devices"].as_array().unwrap().clone())
+            .find(|d| d["device_id"] == id)
+            .unwrap()
+    };
+    assert!(
+        device(dead_rtu)["timeouts"].as_u64().unwrap() >= 1,
+        "{diagnostics}"
+    );
+    assert!(
+        device(dead_tcp)["exceptions"].as_u64().unwrap() >= 1,
+        "{diagnostics}"
+    );
+    let healthy = device(id_of(&all, "eastron-sdm630"));
+    assert!(healthy["requests"].as_u64().unwrap() > 0);
+    assert!(healthy["latency_median_ms"].as_f64().is_some());
+    assert_eq!(healthy["timeouts"], 0);
+
+    // Healed, they come back on their own.
+    running
+        .site
+        .rtu_bus
+        .set_fault(2, simulator::Fault::Healthy)
+        .unwrap();
+    running
+        .site
+        .tcp_bus
+        .set_fault(1, simulator::Fault::Healthy)
+        .unwrap();
+    let healed = eventually(
+        || devices(&running, &admin),
+        |d| d.iter().all(|d| d.status == DeviceStatus::On),
+    )
+    .await;
+    assert!(healed.iter().all(|d| d.status == DeviceStatus::On));
 }

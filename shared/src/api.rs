@@ -154,3 +154,39 @@ pub struct HourlyEnergy {
     /// 24 entries, one per local hour; `None` where nothing was recorded.
     pub hours: Vec<Option<f64>>,
 }
+
+/// Bus statistics of one device (`GET /api/diagnostics`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceDiagnostics {
+    pub device_id: u32,
+    pub name: String,
+    /// Requests sent since the server started.
+    pub requests: u64,
+    /// Requests per second over the last minute.
+    pub requests_per_second: f64,
+    /// Reply time of the last requests, median and 95th percentile, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_median_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_p95_ms: Option<f64>,
+    pub timeouts: u64,
+    pub crc_errors: u64,
+    pub exceptions: u64,
+    /// Other failures: garbled or short replies, replies from another unit, closed links.
+    pub other_errors: u64,
+    /// Unix milliseconds of the last successful read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_success: Option<i64>,
+    /// While a failing device is backed off: seconds until it is probed again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_in_seconds: Option<u64>,
+}
+
+/// Bus statistics of one gateway and its devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GatewayDiagnostics {
+    pub gateway_id: u32,
+    pub name: String,
+    pub enabled: bool,
+    pub devices: Vec<DeviceDiagnostics>,
+}

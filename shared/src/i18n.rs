@@ -152,6 +152,7 @@ mod tests {
     fn domain_keys_are_translated() {
         let english = Translations::load(Language::En);
         let mut keys: Vec<&str> = VALIDATION_CODES.to_vec();
+        keys.extend(crate::config_rules::CONFIG_ERROR_CODES);
         keys.extend(Quantity::ALL.iter().map(|q| q.label_key()));
         keys.extend(
             [

@@ -7,6 +7,7 @@
 
 mod api;
 mod catalog;
+mod config_rules;
 mod encoding;
 mod i18n;
 mod quantity;
@@ -15,17 +16,25 @@ mod units;
 mod validation;
 
 pub use api::{
-    ApiError, DeviceInfo, DeviceStatus, GatewayInfo, GatewayKind, Health, HourlyEnergy,
-    LiveMessage, LoginRequest, Reading, Role, SessionInfo, SetupRequest, SetupStatus,
+    ApiError, DeviceDiagnostics, DeviceInfo, DeviceStatus, GatewayDiagnostics, GatewayInfo,
+    GatewayKind, Health, HourlyEnergy, LiveMessage, LoginRequest, Reading, Role, SessionInfo,
+    SetupRequest, SetupStatus,
 };
 pub use catalog::{
-    Catalog, CatalogError, CatalogLoadError, DeviceProfile, Family, Refresh, RegisterSpec,
-    validate_profile,
+    Catalog, CatalogError, CatalogLoadError, Choice, ConfigRegister, DeviceProfile, Family,
+    OutputKind, OutputSpec, Refresh, RegisterSpec, ScaleAppliedBy, ScaleRegister, validate_profile,
+};
+pub use config_rules::{
+    BAUD_RATES, CONFIG_ERROR_CODES, GENERIC_MODEL, default_device_name, effective_gateway_name,
+    parse_register, validate_device, validate_gateway,
 };
 pub use encoding::{DecodeError, Encoding, ValueType, WordOrder};
 pub use i18n::{Language, Translations};
 pub use quantity::{Commodity, Quantity};
-pub use site::{DeviceConfig, GatewayConfig, GatewayLink, Parity, SiteConfig, SiteError};
+pub use site::{
+    DeviceConfig, GatewayConfig, GatewayLink, GenericRegister, LOAD_TYPES, Parity, SiteConfig,
+    SiteError, SupplyDirection,
+};
 pub use units::{Unit, format_scaled};
 pub use validation::{
     FieldError, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, USERNAME_MAX_CHARS, VALIDATION_CODES,

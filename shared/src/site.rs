@@ -65,17 +65,46 @@ fn enabled() -> bool {
 /// One gateway.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GatewayConfig {
+    /// Assigned by the server; ignored in create requests.
+    #[serde(default)]
     pub id: u32,
     pub name: String,
+    #[serde(default)]
+    pub description: String,
     #[serde(flatten)]
     pub link: GatewayLink,
     #[serde(default = "enabled")]
     pub enabled: bool,
 }
 
-/// One device on a gateway.
+/// Which way the supply flows through a meter (§7.16.1.3): a meter wired "downstream" sees the
+/// flow reversed, so its power changes sign and import and export swap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SupplyDirection {
+    #[default]
+    Upstream,
+    Downstream,
+}
+
+/// The "Generic Modbus meter" (§7.16.1.3): one register holding positive active energy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenericRegister {
+    /// 3 (holding registers) or 4 (input registers).
+    pub function: u8,
+    /// Register address as the meter's documentation writes it, in hexadecimal (`0x0048` or `48`).
+    pub register: String,
+    /// 1, 2 or 4 words (unsigned, high word first).
+    pub words: u8,
+    /// Raw value × multiplier = kWh.
+    pub multiplier: f64,
+}
+
+/// One device on a gateway.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DeviceConfig {
+    /// Assigned by the server; ignored in create requests.
+    #[serde(default)]
     pub id: u32,
     pub gateway: u32,
     pub name: String,
@@ -94,6 +123,38 @@ pub struct DeviceConfig {
     pub pulse_weight: Option<f64>,
     #[serde(default = "enabled")]
     pub enabled: bool,
+    /// Load type id (see [`LOAD_TYPES`]).
+    #[serde(default = "default_load_type")]
+    pub load_type: String,
+    #[serde(default)]
+    pub supply: SupplyDirection,
+    /// Left out of grand totals and partials, still shown in Details (§7.16.1.4).
+    #[serde(default)]
+    pub exclude_from_totals: bool,
+    /// No alert for this device's events.
+    #[serde(default)]
+    pub exclude_alerts: bool,
+    /// Custom labels of inputs and outputs, by their catalog key.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// For the generic Modbus meter only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generic: Option<GenericRegister>,
+}
+
+/// The predefined load types: the six RT 2012 usages and "others" (§7.16.2.2).
+pub const LOAD_TYPES: [&str; 7] = [
+    "heating",
+    "cooling",
+    "domestic_hot_water",
+    "lighting",
+    "ventilation",
+    "sockets",
+    "others",
+];
+
+fn default_load_type() -> String {
+    "others".to_owned()
 }
 
 /// The whole installation.

@@ -14,6 +14,21 @@ pub enum Unit {
     CubicMetre,
     /// Dimensionless (power factor).
     None,
+    /// Apparent power.
+    VoltAmpere,
+    /// Reactive power.
+    Var,
+    /// Reactive energy.
+    VarHour,
+    /// A ratio in percent (total harmonic distortion, harmonic content).
+    Percent,
+    /// A state or code without dimension: 0/1 of a digital input or relay, a charging state, a
+    /// firmware version. Shown as a whole number.
+    State,
+    /// Temperature.
+    DegreeCelsius,
+    /// A duration in hours (operating hours).
+    Hour,
 }
 
 impl Unit {
@@ -27,6 +42,13 @@ impl Unit {
             Unit::Hertz => "Hz",
             Unit::CubicMetre => "m³",
             Unit::None => "",
+            Unit::VoltAmpere => "VA",
+            Unit::Var => "var",
+            Unit::VarHour => "varh",
+            Unit::Percent => "%",
+            Unit::State => "",
+            Unit::DegreeCelsius => "°C",
+            Unit::Hour => "h",
         }
     }
 }
@@ -64,6 +86,19 @@ fn scale(value: f64, unit: Unit) -> (f64, &'static str, usize) {
         Unit::Ampere => (value, "A", 2),
         Unit::Hertz => (value, "Hz", 2),
         Unit::None => (value, "", 3),
+        Unit::VoltAmpere if magnitude >= 1_000_000.0 => (value / 1_000_000.0, "MVA", 3),
+        Unit::VoltAmpere if magnitude >= 10_000.0 => (value / 1_000.0, "kVA", 2),
+        Unit::VoltAmpere => (value, "VA", 0),
+        Unit::Var if magnitude >= 1_000_000.0 => (value / 1_000_000.0, "Mvar", 3),
+        Unit::Var if magnitude >= 10_000.0 => (value / 1_000.0, "kvar", 2),
+        Unit::Var => (value, "var", 0),
+        Unit::VarHour if magnitude >= 1_000_000.0 => (value / 1_000_000.0, "Mvarh", 3),
+        Unit::VarHour if magnitude >= 1_000.0 => (value / 1_000.0, "kvarh", 2),
+        Unit::VarHour => (value, "varh", 0),
+        Unit::Percent => (value, "%", 1),
+        Unit::State => (value, "", 0),
+        Unit::DegreeCelsius => (value, "°C", 1),
+        Unit::Hour => (value, "h", 0),
     }
 }
 
@@ -91,5 +126,26 @@ mod tests {
     #[test]
     fn power_factor_has_no_unit() {
         assert_eq!(format_scaled(0.95, Unit::None, false), "0.950");
+    }
+
+    #[test]
+    fn reactive_and_apparent_units_scale_like_their_active_kin() {
+        assert_eq!(format_scaled(950.0, Unit::Var, false), "950 var");
+        assert_eq!(format_scaled(-12_345.0, Unit::Var, false), "-12.35 kvar");
+        assert_eq!(format_scaled(12_345.0, Unit::VoltAmpere, true), "12,35 kVA");
+        assert_eq!(format_scaled(2_500.0, Unit::VarHour, false), "2.50 kvarh");
+        assert_eq!(
+            format_scaled(2_500_000.0, Unit::VarHour, false),
+            "2.500 Mvarh"
+        );
+    }
+
+    #[test]
+    fn ratios_states_and_diagnostics_read_plainly() {
+        assert_eq!(format_scaled(3.24, Unit::Percent, false), "3.2 %");
+        assert_eq!(format_scaled(3.24, Unit::Percent, true), "3,2 %");
+        assert_eq!(format_scaled(1.0, Unit::State, false), "1");
+        assert_eq!(format_scaled(41.27, Unit::DegreeCelsius, false), "41.3 °C");
+        assert_eq!(format_scaled(1234.0, Unit::Hour, false), "1234 h");
     }
 }

@@ -1,8 +1,7 @@
 //! The simulated devices and how they answer Modbus requests.
 
 use std::collections::BTreeMap;
-use std::future::{self, Future};
-use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -11,9 +10,14 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use shared::{DeviceProfile, Family, RegisterSpec};
 use thiserror::Error;
-use tokio_modbus::prelude::{ExceptionCode, Request, Response, SlaveRequest};
+use tokio::sync::watch;
+use tokio_modbus::prelude::{ExceptionCode, Request, Response};
+use tracing::info;
 
+use crate::fault::{Delivery, Fault, FaultError};
+use crate::pdu::{encode_answer, parse_request};
 use crate::physics::{MeterState, PulseChannel};
+use crate::wire::WireTime;
 
 /// What a simulated device is made of.
 #[derive(Debug, Clone)]
@@ -42,6 +46,10 @@ pub enum BusError {
         "model {0} is a pulse concentrator but the device is simulated as a meter, or the other way round"
     )]
     WrongBehaviour(String),
+    #[error("no device has unit id {0} on this bus")]
+    UnknownUnit(u8),
+    #[error(transparent)]
+    Fault(#[from] FaultError),
 }
 
 impl SimulatedDevice {
@@ -107,11 +115,25 @@ impl SimulatedDevice {
     }
 }
 
+/// What the tests and the control API have switched on one device, and how often it was asked.
+#[derive(Debug, Clone, Copy, Default)]
+struct UnitControl {
+    fault: Fault,
+    requests: u64,
+}
+
 /// The devices of one bus (an RS485 line or the slaves behind a TCP gateway), shared by the task
-/// that moves their values and the servers that answer requests.
+/// that moves their values, the servers that answer requests and whoever injects faults. Cloning
+/// shares the bus.
 #[derive(Debug, Clone)]
 pub struct Bus {
     devices: Arc<Mutex<BTreeMap<u8, SimulatedDevice>>>,
+    controls: Arc<Mutex<BTreeMap<u8, UnitControl>>>,
+    /// Whether a TCP gateway serving this bus closes its connections (a watch, so that open
+    /// connections close the moment it is set).
+    drop_connections: watch::Sender<bool>,
+    /// Baud rate whose wire time an RTU server emulates; 0 for none.
+    wire_baud: Arc<AtomicU32>,
 }
 
 impl Bus {
@@ -131,8 +153,15 @@ impl Bus {
                 return Err(BusError::DuplicateUnit(unit));
             }
         }
+        let controls = by_unit
+            .keys()
+            .map(|unit| (*unit, UnitControl::default()))
+            .collect();
         Ok(Bus {
             devices: Arc::new(Mutex::new(by_unit)),
+            controls: Arc::new(Mutex::new(controls)),
+            drop_connections: watch::Sender::new(false),
+            wire_baud: Arc::new(AtomicU32::new(0)),
         })
     }
 
@@ -141,6 +170,120 @@ impl Bus {
         self.devices
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn lock_controls(&self) -> MutexGuard<'_, BTreeMap<u8, UnitControl>> {
+        self.controls
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The unit ids of the devices on the bus, in order.
+    pub fn units(&self) -> Vec<u8> {
+        self.lock().keys().copied().collect()
+    }
+
+    /// The catalog model of unit `unit`.
+    pub fn model(&self, unit: u8) -> Option<String> {
+        self.lock()
+            .get(&unit)
+            .map(|device| device.profile.id.clone())
+    }
+
+    /// Switches unit `unit` into `fault` from its next request on; returns the fault it had.
+    pub fn set_fault(&self, unit: u8, fault: Fault) -> Result<Fault, BusError> {
+        let fault = fault.validate()?;
+        let mut controls = self.lock_controls();
+        let control = controls.get_mut(&unit).ok_or(BusError::UnknownUnit(unit))?;
+        let previous = std::mem::replace(&mut control.fault, fault);
+        if previous != fault {
+            info!(unit, ?fault, "fault switched");
+        }
+        Ok(previous)
+    }
+
+    /// The fault unit `unit` is in, `None` when no such device is on the bus.
+    pub fn fault(&self, unit: u8) -> Option<Fault> {
+        self.lock_controls().get(&unit).map(|control| control.fault)
+    }
+
+    /// Every device's fault by unit id.
+    pub fn faults(&self) -> BTreeMap<u8, Fault> {
+        self.lock_controls()
+            .iter()
+            .map(|(unit, control)| (*unit, control.fault))
+            .collect()
+    }
+
+    /// Every device healthy again, connections no longer dropped (wire time is left as it is).
+    pub fn heal(&self) {
+        for control in self.lock_controls().values_mut() {
+            control.fault = Fault::Healthy;
+        }
+        self.set_drop_connections(false);
+    }
+
+    /// How many requests addressed to unit `unit` the bus has received, whatever its fault made
+    /// of them (a timed-out request counts too).
+    pub fn requests(&self, unit: u8) -> u64 {
+        self.lock_controls()
+            .get(&unit)
+            .map_or(0, |control| control.requests)
+    }
+
+    /// While set, a TCP gateway serving this bus closes every client connection: those open now at
+    /// once, new ones right after accepting them. RTU lines ignore it.
+    pub fn set_drop_connections(&self, drop: bool) {
+        let previous = self.drop_connections.send_replace(drop);
+        if previous != drop {
+            info!(drop, "dropping TCP connections switched");
+        }
+    }
+
+    /// Whether TCP connections are being dropped.
+    pub fn drops_connections(&self) -> bool {
+        *self.drop_connections.borrow()
+    }
+
+    pub(crate) fn watch_drop_connections(&self) -> watch::Receiver<bool> {
+        self.drop_connections.subscribe()
+    }
+
+    /// Makes an RTU line serving this bus no faster than a real line at `baud` (`None` or 0: as
+    /// fast as the pseudo-terminal goes). See [`WireTime`]. TCP gateways ignore it.
+    pub fn set_wire_baud(&self, baud: Option<u32>) {
+        self.wire_baud.store(baud.unwrap_or(0), Ordering::Relaxed);
+    }
+
+    /// The baud rate whose wire time is emulated, if any.
+    pub fn wire_baud(&self) -> Option<u32> {
+        self.wire_time().map(WireTime::baud)
+    }
+
+    pub(crate) fn wire_time(&self) -> Option<WireTime> {
+        WireTime::new(self.wire_baud.load(Ordering::Relaxed))
+    }
+
+    /// What unit `unit` sends back for the request PDU `pdu`, its fault applied; `None` when no
+    /// such device is on the bus. Counts the request.
+    pub(crate) fn serve(&self, unit: u8, pdu: &[u8]) -> Option<Delivery> {
+        let function = *pdu.first()?;
+        let answer = match parse_request(pdu) {
+            Ok(request) => self.answer(unit, &request)?,
+            Err(exception) => {
+                if !self.lock().contains_key(&unit) {
+                    return None;
+                }
+                Err(exception)
+            }
+        };
+        let fault = {
+            let mut controls = self.lock_controls();
+            let control = controls.get_mut(&unit)?;
+            control.requests += 1;
+            control.fault
+        };
+        Some(fault.deliver(function, encode_answer(function, answer)))
     }
 
     /// The reply of unit `unit`, or `None` when no such device is on the bus (silence, as on RS485).
@@ -191,28 +334,6 @@ impl Bus {
                 bus.advance(hour, period.as_secs_f64(), &mut rng);
             }
         })
-    }
-}
-
-/// The bus as a tokio-modbus service, for the RTU and TCP servers.
-#[derive(Debug, Clone)]
-pub(crate) struct BusService {
-    pub bus: Bus,
-}
-
-impl tokio_modbus::server::Service for BusService {
-    type Request = SlaveRequest<'static>;
-    type Response = Option<Response>;
-    type Exception = ExceptionCode;
-    type Future = Pin<Box<dyn Future<Output = Result<Option<Response>, ExceptionCode>> + Send>>;
-
-    fn call(&self, request: Self::Request) -> Self::Future {
-        let reply = match self.bus.answer(request.slave, &request.request) {
-            None => Ok(None),
-            Some(Ok(response)) => Ok(Some(response)),
-            Some(Err(exception)) => Err(exception),
-        };
-        Box::pin(future::ready(reply))
     }
 }
 
@@ -276,6 +397,34 @@ mod tests {
         let bus = Bus::new(vec![meter("eastron-sdm630", 1)]).unwrap();
         assert!(bus.answer(2, &Request::ReadInputRegisters(0, 2)).is_none());
         assert!(bus.answer(1, &Request::ReadInputRegisters(0, 2)).is_some());
+    }
+
+    #[test]
+    fn faults_change_what_is_served_and_requests_are_counted() {
+        let bus = Bus::new(vec![meter("eastron-sdm630", 1)]).unwrap();
+        let read = [4, 0, 0, 0, 2];
+        assert!(matches!(
+            bus.serve(1, &read),
+            Some(Delivery::Pdu { ref pdu, .. }) if pdu.len() == 6
+        ));
+        assert_eq!(bus.serve(2, &read), None);
+        assert_eq!(bus.set_fault(1, Fault::Timeout).unwrap(), Fault::Healthy);
+        assert_eq!(bus.serve(1, &read), Some(Delivery::Silence));
+        assert_eq!(bus.requests(1), 2);
+        assert!(matches!(
+            bus.set_fault(2, Fault::Timeout),
+            Err(BusError::UnknownUnit(2))
+        ));
+        assert!(bus.set_fault(1, Fault::Exception { code: 0 }).is_err());
+        bus.set_drop_connections(true);
+        bus.heal();
+        assert_eq!(bus.fault(1), Some(Fault::Healthy));
+        assert!(!bus.drops_connections());
+        // A malformed read is the device's to refuse.
+        assert!(matches!(
+            bus.serve(1, &[4, 0]),
+            Some(Delivery::Pdu { ref pdu, .. }) if pdu == &[0x84, 3]
+        ));
     }
 
     #[test]

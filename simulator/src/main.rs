@@ -1,7 +1,7 @@
 //! `simulator`: runs the demo site's simulated bus and writes the matching installation file.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -25,6 +25,27 @@ struct Arguments {
     /// Milliseconds between value updates.
     #[arg(long, default_value_t = 1000)]
     tick_ms: u64,
+    /// Where the fault-injection control API listens (HTTP, no authentication: keep it on
+    /// loopback; port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    control: SocketAddr,
+    /// Write the control API's URL (e.g. `http://127.0.0.1:40123`) to this file.
+    #[arg(long)]
+    control_out: Option<PathBuf>,
+    /// Hold the RS485 line to the pace of a real line at this baud rate (e.g. 19200); off when
+    /// not given.
+    #[arg(long)]
+    wire_baud: Option<u32>,
+}
+
+/// Writes `text` to `path` through a temporary file and a rename, so a reader never sees half a
+/// file.
+fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, text)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    std::fs::rename(&partial, path)
+        .with_context(|| format!("cannot rename {} to {}", partial.display(), path.display()))
 }
 
 #[tokio::main]
@@ -34,24 +55,32 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let arguments = Arguments::parse();
     let catalog = Catalog::load_dir(&arguments.catalog)?;
-    let site = start_demo_site(DemoSiteOptions {
-        catalog,
+    let mut site = start_demo_site(DemoSiteOptions {
         tcp_address: arguments.tcp,
         tick: Duration::from_millis(arguments.tick_ms.max(10)),
+        ..DemoSiteOptions::new(catalog)
     })
     .await?;
+    site.rtu_bus.set_wire_baud(arguments.wire_baud);
+    let control = site
+        .start_control(arguments.control)
+        .await
+        .with_context(|| format!("cannot listen on {}", arguments.control))?;
+    let control_url = format!("http://{control}");
+    // The control file first: whoever waits for the site file can then read both.
+    if let Some(path) = &arguments.control_out {
+        write_atomically(path, &control_url)?;
+    }
     if let Some(path) = &arguments.site_out {
         let text = toml::to_string_pretty(&site.site).context("cannot write the site as TOML")?;
-        // Write then rename, so a reader never sees half a file.
-        let partial = path.with_extension("partial");
-        std::fs::write(&partial, text)
-            .with_context(|| format!("cannot write {}", partial.display()))?;
-        std::fs::rename(&partial, path).with_context(|| {
-            format!("cannot rename {} to {}", partial.display(), path.display())
-        })?;
+        write_atomically(path, &text)?;
     }
     println!("RS485 line (Modbus RTU): {}", site.serial_path.display());
     println!("Modbus TCP gateway:      {}", site.tcp_address);
+    println!("Control API:             {control_url}");
+    if let Some(baud) = site.rtu_bus.wire_baud() {
+        println!("Wire time emulated at:   {baud} baud");
+    }
     tokio::signal::ctrl_c()
         .await
         .context("cannot wait for Ctrl-C")?;

@@ -2,18 +2,21 @@
 //! like a real serial port.
 //!
 //! The framing is written here rather than taken from tokio-modbus' server because a bus simulator
-//! must survive whatever arrives (garbage, half frames, other slaves' traffic) and keep serving.
+//! must survive whatever arrives (garbage, half frames, other slaves' traffic) and keep serving,
+//! and must be able to misbehave on purpose (see `fault.rs`) and as slowly as a real line (see
+//! `wire.rs`).
 
 use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_modbus::prelude::{ExceptionCode, Request, Response};
 use tokio_serial::SerialStream;
 use tracing::{debug, warn};
 
 use crate::bus::Bus;
+use crate::fault::{Delivery, random_bytes};
+use crate::wire::LineClock;
 
 /// The two ends of a virtual serial line.
 #[derive(Debug)]
@@ -71,6 +74,7 @@ fn request_length(buffer: &[u8]) -> Option<usize> {
 async fn serve(mut port: SerialStream, bus: Bus) -> io::Result<()> {
     let mut buffer: Vec<u8> = Vec::with_capacity(256);
     let mut chunk = [0u8; 256];
+    let mut line = LineClock::new();
     // 3.5 character times at 19200 baud is 2 ms; a longer silence ends whatever was half received.
     let silence = Duration::from_millis(20);
     loop {
@@ -93,6 +97,7 @@ async fn serve(mut port: SerialStream, bus: Bus) -> io::Result<()> {
             return Ok(());
         }
         buffer.extend_from_slice(&chunk[..read]);
+        // One exchange at a time, as on a real line: the next request waits for this reply.
         while let Some(length) = request_length(&buffer) {
             if buffer.len() < length {
                 break;
@@ -103,7 +108,10 @@ async fn serve(mut port: SerialStream, bus: Bus) -> io::Result<()> {
                 buffer.clear();
                 break;
             }
-            if let Some(reply) = reply_to(&bus, &frame) {
+            let (reply, turnaround) = reply_to(&bus, &frame);
+            let at = line.exchange(bus.wire_time(), frame.len(), reply.len(), turnaround);
+            if !reply.is_empty() {
+                tokio::time::sleep_until(at).await;
                 port.write_all(&reply).await?;
                 port.flush().await?;
             }
@@ -115,49 +123,33 @@ async fn serve(mut port: SerialStream, bus: Bus) -> io::Result<()> {
     }
 }
 
-fn reply_to(bus: &Bus, frame: &[u8]) -> Option<Vec<u8>> {
+/// The bytes answering the request `frame` (none for silence) and the device's extra turnaround.
+fn reply_to(bus: &Bus, frame: &[u8]) -> (Vec<u8>, Duration) {
     let unit = frame[0];
-    let function = frame[1];
-    let word = |at: usize| u16::from_be_bytes([frame[at], frame[at + 1]]);
-    let request = match function {
-        3 => Request::ReadHoldingRegisters(word(2), word(4)),
-        4 => Request::ReadInputRegisters(word(2), word(4)),
-        _ => Request::Custom(function, Vec::new().into()),
-    };
     if unit == 0 {
         // Broadcast: slaves act but never answer.
-        return None;
+        return (Vec::new(), Duration::ZERO);
     }
-    let answer = bus.answer(unit, &request)?;
-    let mut reply = vec![unit];
-    match answer {
-        Ok(Response::ReadHoldingRegisters(words) | Response::ReadInputRegisters(words)) => {
-            reply.push(function);
-            reply.push((words.len() * 2) as u8);
-            for word in words {
-                reply.extend_from_slice(&word.to_be_bytes());
-            }
-        }
-        Ok(_) => return None,
-        Err(exception) => {
-            reply.push(function | 0x80);
-            reply.push(exception_code(exception));
-        }
-    }
-    let crc = crc16(&reply);
-    reply.extend_from_slice(&crc.to_le_bytes());
-    Some(reply)
-}
-
-fn exception_code(exception: ExceptionCode) -> u8 {
-    match exception {
-        ExceptionCode::IllegalFunction => 1,
-        ExceptionCode::IllegalDataAddress => 2,
-        ExceptionCode::IllegalDataValue => 3,
-        ExceptionCode::ServerDeviceFailure => 4,
-        ExceptionCode::Acknowledge => 5,
-        ExceptionCode::ServerDeviceBusy => 6,
-        _ => 4,
+    // No device at that address: silence, as on RS485.
+    let delivery = bus
+        .serve(unit, &frame[1..frame.len() - 2])
+        .unwrap_or(Delivery::Silence);
+    let with_checksum = |pdu: &[u8], good: bool| {
+        let mut reply = Vec::with_capacity(pdu.len() + 3);
+        reply.push(unit);
+        reply.extend_from_slice(pdu);
+        let crc = crc16(&reply);
+        // Inverting every bit always yields a checksum that does not match.
+        let crc = if good { crc } else { !crc };
+        reply.extend_from_slice(&crc.to_le_bytes());
+        reply
+    };
+    match delivery {
+        Delivery::Silence => (Vec::new(), Duration::ZERO),
+        Delivery::Pdu { pdu, delay } => (with_checksum(&pdu, true), delay),
+        Delivery::BadChecksum(pdu) => (with_checksum(&pdu, false), Duration::ZERO),
+        // Noise as long as the real frame: address, PDU and checksum.
+        Delivery::Garbage { pdu_length } => (random_bytes(pdu_length + 3), Duration::ZERO),
     }
 }
 
@@ -192,6 +184,53 @@ mod tests {
             crc16(&[0x01, 0x03, 0x5B, 0x00, 0x00, 0x02]).to_le_bytes(),
             [0xD7, 0x2F]
         );
+    }
+
+    #[test]
+    fn faulty_replies_are_framed_as_such() {
+        use shared::Catalog;
+
+        use crate::bus::{Behaviour, SimulatedDevice};
+        use crate::fault::Fault;
+        use crate::physics::{ConsumptionProfile, MeterState};
+
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/catalog");
+        let profile = Catalog::load_dir(&dir)
+            .unwrap()
+            .get("eastron-sdm630")
+            .unwrap()
+            .clone();
+        let state = MeterState::new(
+            ConsumptionProfile {
+                base_watts: 100.0,
+                peak_watts: 0.0,
+                solar_watts: 0.0,
+            },
+            3,
+            0.0,
+        );
+        let bus = Bus::new(vec![SimulatedDevice {
+            unit_id: 1,
+            profile,
+            behaviour: Behaviour::Meter(state),
+        }])
+        .unwrap();
+        let request = [0x01, 0x04, 0x00, 0x00, 0x00, 0x02, 0x71, 0xCB];
+        let (reply, _) = reply_to(&bus, &request);
+        assert_eq!(reply.len(), 9);
+        assert_eq!(crc16(&reply[..7]).to_le_bytes(), reply[7..]);
+        bus.set_fault(1, Fault::CorruptCrc).unwrap();
+        let (reply, _) = reply_to(&bus, &request);
+        assert_eq!(reply[..3], [1, 4, 4]);
+        assert_ne!(crc16(&reply[..7]).to_le_bytes(), reply[7..]);
+        bus.set_fault(1, Fault::Exception { code: 4 }).unwrap();
+        let (reply, _) = reply_to(&bus, &request);
+        assert_eq!(reply[..3], [1, 0x84, 4]);
+        bus.set_fault(1, Fault::Garbage).unwrap();
+        assert_eq!(reply_to(&bus, &request).0.len(), 9);
+        bus.set_fault(1, Fault::Timeout).unwrap();
+        assert!(reply_to(&bus, &request).0.is_empty());
+        assert!(reply_to(&bus, &[0x02, 0x04, 0, 0, 0, 2, 0, 0]).0.is_empty());
     }
 
     #[test]

@@ -21,6 +21,19 @@ pub struct DemoSiteOptions {
     pub tick: Duration,
 }
 
+impl DemoSiteOptions {
+    /// The demo site from `catalog`, its gateway on a free loopback port, values moving every
+    /// second. Fault injection, wire time and the control API are switched on after starting (see
+    /// [`DemoSite::start_control`] and [`Bus::set_wire_baud`]), so these options stay as they are.
+    pub fn new(catalog: Catalog) -> DemoSiteOptions {
+        DemoSiteOptions {
+            catalog,
+            tcp_address: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tick: Duration::from_secs(1),
+        }
+    }
+}
+
 /// A running demo site.
 #[derive(Debug)]
 pub struct DemoSite {
@@ -31,7 +44,22 @@ pub struct DemoSite {
     pub site: SiteConfig,
     pub rtu_bus: Bus,
     pub tcp_bus: Bus,
+    /// Where the control API listens, once [`DemoSite::start_control`] has started it.
+    pub control_address: Option<SocketAddr>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl DemoSite {
+    /// Starts the control API for both buses on `address` (port 0 picks a free one); it stops
+    /// with the site. Returns the bound address.
+    pub async fn start_control(&mut self, address: SocketAddr) -> std::io::Result<SocketAddr> {
+        let (bound, task) =
+            crate::control::start_control(address, self.rtu_bus.clone(), self.tcp_bus.clone())
+                .await?;
+        self.tasks.push(task);
+        self.control_address = Some(bound);
+        Ok(bound)
+    }
 }
 
 impl Drop for DemoSite {
@@ -175,6 +203,7 @@ pub async fn start_demo_site(options: DemoSiteOptions) -> anyhow::Result<DemoSit
         site,
         rtu_bus,
         tcp_bus,
+        control_address: None,
         tasks,
     })
 }
@@ -193,6 +222,7 @@ fn site_config(serial_path: &std::path::Path, tcp_address: SocketAddr) -> SiteCo
             commodity: None,
             pulse_weight: None,
             enabled: true,
+            ..DeviceConfig::default()
         };
         next_id += 1;
         config
@@ -205,6 +235,10 @@ fn site_config(serial_path: &std::path::Path, tcp_address: SocketAddr) -> SiteCo
         counter.position = Some(position);
         counter.commodity = Some(commodity);
         counter.pulse_weight = Some(pulse_weight);
+        counter.load_type = match commodity {
+            Commodity::Gas => "gas".into(),
+            _ => "water".into(),
+        };
         devices.push(counter);
     }
     for plan in &TCP_METERS {
@@ -215,6 +249,7 @@ fn site_config(serial_path: &std::path::Path, tcp_address: SocketAddr) -> SiteCo
             GatewayConfig {
                 id: 1,
                 name: "Local".into(),
+                description: "RS485 port of the box".into(),
                 // Pseudo-terminals refuse parity (see TOOLCHAIN.md): the virtual line runs 8N1.
                 link: GatewayLink::Local {
                     serial_port: serial_path.display().to_string(),
@@ -228,6 +263,7 @@ fn site_config(serial_path: &std::path::Path, tcp_address: SocketAddr) -> SiteCo
             GatewayConfig {
                 id: 2,
                 name: "Building B gateway".into(),
+                description: "Modbus TCP gateway in building B".into(),
                 link: GatewayLink::ModbusTcp {
                     host: tcp_address.ip().to_string(),
                     port: tcp_address.port(),

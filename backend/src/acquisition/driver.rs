@@ -1,7 +1,10 @@
 //! The generic register-map driver: what to read from a device and how to turn the replies into
 //! readings, all from the device's catalog model.
 
-use shared::{DecodeError, DeviceConfig, DeviceProfile, Reading, Refresh, RegisterSpec};
+use shared::{
+    Catalog, Commodity, DecodeError, DeviceConfig, DeviceProfile, Family, GENERIC_MODEL, Quantity,
+    Reading, Refresh, RegisterSpec, SupplyDirection, ValueType, WordOrder, parse_register,
+};
 
 use super::plan::{Block, DEFAULT_MAX_GAP, plan_blocks};
 
@@ -15,6 +18,7 @@ pub struct DeviceDriver {
     registers: Vec<RegisterSpec>,
     /// Cubic metres per pulse, for pulse counters.
     pulse_weight: f64,
+    supply: SupplyDirection,
     /// Read every cycle.
     pub fast_blocks: Vec<Block>,
     /// Read every few cycles (energy counters).
@@ -30,7 +34,12 @@ impl DeviceDriver {
             let selected: Vec<(u16, u16)> = registers
                 .iter()
                 .map(|register| {
-                    if register.refresh() == refresh {
+                    // Identification registers ride with the slow values.
+                    let wanted = match register.refresh() {
+                        Refresh::Once => Refresh::Slow,
+                        other => other,
+                    };
+                    if wanted == refresh {
                         (register.address, register.words())
                     } else {
                         (0, 0)
@@ -67,7 +76,19 @@ impl DeviceDriver {
             slow_blocks: plan(Refresh::Slow),
             registers,
             pulse_weight: device.pulse_weight.unwrap_or(0.001),
+            supply: device.supply,
         }
+    }
+
+    /// The driver of a configured device: its catalog model, or the one register of a generic
+    /// Modbus meter. `None` when the model is unknown.
+    pub fn for_device(device: &DeviceConfig, catalog: &Catalog) -> Option<DeviceDriver> {
+        if device.model == GENERIC_MODEL {
+            return generic_profile(device).map(|profile| DeviceDriver::new(device, &profile));
+        }
+        catalog
+            .get(&device.model)
+            .map(|profile| DeviceDriver::new(device, profile))
     }
 
     /// Turns the words of `block` into readings. Values the device marks as not available are left
@@ -86,11 +107,11 @@ impl DeviceDriver {
             let register = &self.registers[index];
             let offset = usize::from(register.address - block.start);
             let slice = &words[offset..offset + usize::from(register.words())];
-            match register.encoding().decode(slice) {
-                Ok(raw) => readings.push(Reading {
+            match register.decode(slice) {
+                Ok(raw) => readings.push(self.oriented(Reading {
                     quantity: register.quantity,
                     value: raw * register.factor_to_base(self.pulse_weight),
-                }),
+                })),
                 Err(DecodeError::NotAvailable) => {}
                 Err(error) => {
                     return Err(format!("register {:#06x}: {error}", register.address));
@@ -99,6 +120,57 @@ impl DeviceDriver {
         }
         Ok(readings)
     }
+
+    /// A meter wired downstream sees the flow reversed: power changes sign, import and export swap.
+    fn oriented(&self, reading: Reading) -> Reading {
+        if self.supply == SupplyDirection::Upstream {
+            return reading;
+        }
+        let quantity = match reading.quantity {
+            Quantity::ActiveEnergyImport => Quantity::ActiveEnergyExport,
+            Quantity::ActiveEnergyExport => Quantity::ActiveEnergyImport,
+            other => other,
+        };
+        let value = match reading.quantity {
+            Quantity::ActivePower
+            | Quantity::ActivePowerL1
+            | Quantity::ActivePowerL2
+            | Quantity::ActivePowerL3 => -reading.value,
+            _ => reading.value,
+        };
+        Reading { quantity, value }
+    }
+}
+
+/// The model of a "Generic Modbus meter": one unsigned register (high word first) of positive
+/// active energy, raw × multiplier = kWh.
+pub fn generic_profile(device: &DeviceConfig) -> Option<DeviceProfile> {
+    let generic = device.generic.as_ref()?;
+    let value_type = match generic.words {
+        1 => ValueType::U16,
+        2 => ValueType::U32,
+        4 => ValueType::U64,
+        _ => return None,
+    };
+    // Built as catalog data, like every other model, so it follows the catalog's defaults.
+    let profile = serde_json::json!({
+        "id": GENERIC_MODEL,
+        "manufacturer": "Generic",
+        "model": "Modbus meter",
+        "family": Family::ElectricityMeter,
+        "commodity": Commodity::Electricity,
+        "function": generic.function,
+        "registers": [{
+            "address": parse_register(&generic.register)?,
+            "type": value_type,
+            "word_order": WordOrder::HighFirst,
+            "scale": generic.multiplier,
+            "unit": "kWh",
+            "quantity": Quantity::ActiveEnergyImport,
+            "refresh": Refresh::Fast,
+        }],
+    });
+    serde_json::from_value(profile).ok()
 }
 
 #[cfg(test)]
@@ -123,6 +195,7 @@ mod tests {
             commodity: None,
             pulse_weight: Some(0.01),
             enabled: true,
+            ..DeviceConfig::default()
         }
     }
 
@@ -176,6 +249,52 @@ mod tests {
         let readings = driver.decode(blocks[0], &[0, 1500]).unwrap();
         assert_eq!(readings[0].quantity, Quantity::Volume);
         assert!((readings[0].value - 15.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn downstream_meters_flip_power_and_swap_energies() {
+        let catalog = catalog();
+        let mut config = device("eastron-sdm630", None);
+        config.supply = SupplyDirection::Downstream;
+        let driver = DeviceDriver::for_device(&config, &catalog).unwrap();
+        let f32_words = |v: f64| Encoding::new(ValueType::F32, WordOrder::HighFirst).encode(v);
+        let mut words = f32_words(5.0);
+        words.extend(f32_words(2.0));
+        let readings = driver.decode(&driver.slow_blocks[0], &words).unwrap();
+        assert_eq!(readings[0].quantity, Quantity::ActiveEnergyExport);
+        assert_eq!(readings[0].value, 5000.0);
+        assert_eq!(readings[1].quantity, Quantity::ActiveEnergyImport);
+        let power_block = driver
+            .fast_blocks
+            .iter()
+            .find(|block| block.start == 0x34)
+            .unwrap();
+        let mut words = f32_words(1500.0);
+        words.resize(usize::from(power_block.count), 0);
+        let readings = driver.decode(power_block, &words).unwrap();
+        let power = readings
+            .iter()
+            .find(|r| r.quantity == Quantity::ActivePower)
+            .unwrap();
+        assert_eq!(power.value, -1500.0);
+    }
+
+    #[test]
+    fn a_generic_meter_reads_its_one_register() {
+        let mut config = device(GENERIC_MODEL, None);
+        config.generic = Some(shared::GenericRegister {
+            function: 3,
+            register: "0x5000".into(),
+            words: 4,
+            multiplier: 0.01,
+        });
+        let driver = DeviceDriver::for_device(&config, &catalog()).unwrap();
+        assert_eq!(driver.function, 3);
+        let block = &driver.fast_blocks[0];
+        assert_eq!((block.start, block.count), (0x5000, 4));
+        let readings = driver.decode(block, &[0, 0, 0, 12_345]).unwrap();
+        assert_eq!(readings[0].quantity, Quantity::ActiveEnergyImport);
+        assert!((readings[0].value - 123_450.0).abs() < 1e-6);
     }
 
     #[test]

@@ -2,10 +2,10 @@
 
 use axum::extract::State;
 use chrono::{Local, TimeZone};
-use shared::{DeviceInfo, GatewayInfo, GatewayKind, GatewayLink, HourlyEnergy};
+use shared::{DeviceInfo, GatewayDiagnostics, GatewayInfo, GatewayKind, GatewayLink, HourlyEnergy};
 
 use super::error::AppError;
-use super::extract::{AppJson, AppPath, CurrentUser};
+use super::extract::{AppJson, AppPath, CurrentUser, Installer};
 use crate::AppState;
 use crate::store::consumption_per_interval;
 
@@ -14,8 +14,8 @@ pub async fn gateways(
     State(state): State<AppState>,
     _user: CurrentUser,
 ) -> AppJson<Vec<GatewayInfo>> {
-    let gateways = state
-        .site
+    let site = state.configuration.current();
+    let gateways = site
         .gateways
         .iter()
         .map(|gateway| {
@@ -81,4 +81,29 @@ pub async fn energy_today(
         quantity,
         hours: consumption_per_interval(&boundaries, &samples),
     }))
+}
+
+/// `GET /api/diagnostics`: bus statistics per gateway and device, for installers.
+pub async fn diagnostics(
+    State(state): State<AppState>,
+    _user: Installer,
+) -> AppJson<Vec<GatewayDiagnostics>> {
+    let site = state.configuration.current();
+    let statistics = &state.acquisition.diagnostics;
+    let gateways = site
+        .gateways
+        .iter()
+        .map(|gateway| GatewayDiagnostics {
+            gateway_id: gateway.id,
+            name: gateway.name.clone(),
+            enabled: gateway.enabled,
+            devices: site
+                .devices
+                .iter()
+                .filter(|device| device.gateway == gateway.id)
+                .map(|device| statistics.device(device.id, &device.name))
+                .collect(),
+        })
+        .collect();
+    AppJson(gateways)
 }

@@ -22,6 +22,10 @@ pub enum AppError {
     SetupClosed,
     /// A cross-site request.
     ForeignOrigin,
+    /// The user's role does not allow this.
+    Forbidden,
+    /// The request conflicts with the current state (code, message).
+    Conflict(&'static str, &'static str),
     NotFound,
     /// Anything else: logged in full, reported without details.
     Internal(String),
@@ -105,6 +109,15 @@ impl IntoResponse for AppError {
                 "Requests from other sites are refused.".to_owned(),
                 None,
             ),
+            AppError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "error.forbidden",
+                "Your role does not allow this.".to_owned(),
+                None,
+            ),
+            AppError::Conflict(code, message) => {
+                (StatusCode::CONFLICT, code, message.to_owned(), None)
+            }
             AppError::NotFound => (
                 StatusCode::NOT_FOUND,
                 "error.not_found",

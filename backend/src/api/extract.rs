@@ -62,3 +62,23 @@ impl OptionalFromRequestParts<AppState> for CurrentUser {
         Ok(CurrentUser::find(parts, state))
     }
 }
+
+/// A logged-in user allowed to change the installation: an administrator or an installer
+/// (§8.1.1). Anyone else gets 403.
+#[derive(Debug, Clone)]
+pub struct Installer(pub CurrentUser);
+
+impl FromRequestParts<AppState> for Installer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::find(parts, state).ok_or(AppError::Unauthorized)?;
+        match user.session.role {
+            shared::Role::Administrator | shared::Role::Installer => Ok(Installer(user)),
+            _ => Err(AppError::Forbidden),
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! The JSON API and the WebSocket, under `/api`.
 
 mod account;
+mod configuration;
 mod devices;
 mod error;
 mod extract;
@@ -8,7 +9,7 @@ mod live;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 pub use error::AppError;
 
@@ -34,5 +35,23 @@ pub fn routes() -> Router<AppState> {
         .route("/api/devices/{id}", get(devices::device))
         .route("/api/devices/{id}/energy/today", get(devices::energy_today))
         .route("/api/live", get(live::live))
+        .route("/api/diagnostics", get(devices::diagnostics))
+        .route("/api/catalog", get(configuration::catalog))
+        .route("/api/config", get(configuration::site))
+        .route("/api/config/gateways", post(configuration::create_gateway))
+        .route(
+            "/api/config/gateways/{id}",
+            put(configuration::update_gateway).delete(configuration::delete_gateway),
+        )
+        .route(
+            "/api/config/gateways/{id}/test",
+            post(configuration::test_gateway),
+        )
+        .route("/api/config/devices", post(configuration::create_device))
+        .route(
+            "/api/config/devices/{id}",
+            put(configuration::update_device).delete(configuration::delete_device),
+        )
+        .route("/api/config/devices/test", post(configuration::test_device))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
 }

@@ -17,6 +17,9 @@ pub use rollup::consumption_per_interval;
 const SAMPLES: TableDefinition<(u32, u16, i64), f64> = TableDefinition::new("samples");
 /// Users by name, as JSON.
 const USERS: TableDefinition<&str, &str> = TableDefinition::new("users");
+/// Configuration documents by name, as JSON (`site`: gateways and devices).
+const CONFIG: TableDefinition<&str, &str> = TableDefinition::new("config");
+const SITE_KEY: &str = "site";
 
 /// A storage failure.
 #[derive(Debug, Error)]
@@ -31,6 +34,8 @@ pub enum StoreError {
     Storage(#[from] redb::Error),
     #[error("a stored user record is damaged: {0}")]
     DamagedUser(String),
+    #[error("the stored configuration is damaged: {0}")]
+    DamagedConfig(String),
     /// The first administrator exists already.
     #[error("the administrator already exists")]
     SetupClosed,
@@ -88,6 +93,7 @@ impl Store {
         let transaction = database.begin_write()?;
         transaction.open_table(SAMPLES)?;
         transaction.open_table(USERS)?;
+        transaction.open_table(CONFIG)?;
         transaction.commit()?;
         Ok(Store {
             database: std::sync::Arc::new(database),
@@ -125,6 +131,30 @@ impl Store {
             }
             table.insert(user.username.as_str(), record.as_str())?;
         }
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// The stored installation, if one was ever saved.
+    pub fn site(&self) -> Result<Option<shared::SiteConfig>, StoreError> {
+        let transaction = self.database.begin_read()?;
+        let table = transaction.open_table(CONFIG)?;
+        let Some(record) = table.get(SITE_KEY)? else {
+            return Ok(None);
+        };
+        serde_json::from_str(record.value())
+            .map(Some)
+            .map_err(|error| StoreError::DamagedConfig(error.to_string()))
+    }
+
+    /// Saves the installation; durable when this returns.
+    pub fn save_site(&self, site: &shared::SiteConfig) -> Result<(), StoreError> {
+        let record = serde_json::to_string(site)
+            .map_err(|error| StoreError::DamagedConfig(error.to_string()))?;
+        let transaction = self.database.begin_write()?;
+        transaction
+            .open_table(CONFIG)?
+            .insert(SITE_KEY, record.as_str())?;
         transaction.commit()?;
         Ok(())
     }
