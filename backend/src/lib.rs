@@ -80,6 +80,8 @@ fn load_catalog(dir: Option<&Path>) -> anyhow::Result<Catalog> {
         return Catalog::load_dir(dir).context("cannot load the device catalog");
     }
     let files: Vec<(String, String)> = EmbeddedCatalog::iter()
+        // The folder also holds the files' JSON Schema.
+        .filter(|name| name.ends_with(".toml"))
         .filter_map(|name| {
             let file = EmbeddedCatalog::get(&name)?;
             Some((
@@ -301,4 +303,19 @@ async fn shutdown_signal() {
         () = terminate => {}
     }
     info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shipped binary carries its catalog: it must load as the files on disk do.
+    #[test]
+    fn the_built_in_catalog_loads_like_the_directory() {
+        let built_in = load_catalog(None).unwrap();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/catalog");
+        let on_disk = load_catalog(Some(&dir)).unwrap();
+        assert_eq!(built_in, on_disk);
+        assert!(built_in.profiles().len() >= 10);
+    }
 }
