@@ -130,6 +130,27 @@ pub const LOCAL_GATEWAY_ID: u32 = 1;
 
 fn check_site(site: &SiteConfig, catalog: &Catalog) -> anyhow::Result<()> {
     site.validate()?;
+    // An imported file follows the same rules as a change made in the UI.
+    for gateway in &site.gateways {
+        shared::validate_gateway(gateway, site).map_err(|error| {
+            anyhow::anyhow!(
+                "gateway {:?}: {}: {}",
+                gateway.name,
+                error.field,
+                error.message
+            )
+        })?;
+    }
+    for device in &site.devices {
+        shared::validate_device(device, site, catalog).map_err(|error| {
+            anyhow::anyhow!(
+                "device {:?}: {}: {}",
+                device.name,
+                error.field,
+                error.message
+            )
+        })?;
+    }
     for device in &site.devices {
         if acquisition::DeviceDriver::for_device(device, catalog).is_none() {
             anyhow::bail!(

@@ -3,11 +3,12 @@
 //! Requests are same-origin, so the session cookie the server set (HttpOnly) travels by itself.
 
 use gloo_net::http::{Request, Response};
+use serde::Deserialize;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    ApiError, DeviceInfo, GatewayInfo, HourlyEnergy, LoginRequest, SessionInfo, SetupRequest,
-    SetupStatus,
+    ApiError, Commodity, DeviceConfig, DeviceInfo, GatewayConfig, GatewayInfo, HourlyEnergy,
+    LoginRequest, Reading, SessionInfo, SetupRequest, SetupStatus, SiteConfig,
 };
 
 /// Why a call failed: the HTTP status (0 when the server could not be reached) and the server's error.
@@ -85,6 +86,26 @@ async fn post<B: Serialize, T: DeserializeOwned>(url: &str, body: &B) -> ApiResu
     read(response).await
 }
 
+async fn put<B: Serialize, T: DeserializeOwned>(url: &str, body: &B) -> ApiResult<T> {
+    let request = Request::put(url)
+        .json(body)
+        .map_err(|_| Failure::from_status(400))?;
+    let response = request.send().await.map_err(Failure::network)?;
+    read(response).await
+}
+
+async fn delete(url: &str) -> ApiResult<()> {
+    let response = Request::delete(url)
+        .send()
+        .await
+        .map_err(Failure::network)?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(failure(response).await)
+    }
+}
+
 /// `GET /api/setup`.
 pub async fn setup_status() -> ApiResult<SetupStatus> {
     get("/api/setup").await
@@ -136,4 +157,86 @@ pub async fn device(id: u32) -> ApiResult<DeviceInfo> {
 /// `GET /api/devices/{id}/energy/today`.
 pub async fn energy_today(id: u32) -> ApiResult<HourlyEnergy> {
     get(&format!("/api/devices/{id}/energy/today")).await
+}
+
+/// A model as `GET /api/catalog` lists it. The family stays a string, so a family this build does
+/// not know yet still shows (by its raw name).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ModelSummary {
+    pub id: String,
+    pub manufacturer: String,
+    pub model: String,
+    pub family: String,
+    #[serde(default)]
+    pub commodity: Option<Commodity>,
+    #[serde(default)]
+    pub phases: u8,
+    #[serde(default)]
+    pub channels: Option<u8>,
+}
+
+/// What a test of a gateway or a device found.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TestReport {
+    pub ok: bool,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub latency_ms: Option<u64>,
+    #[serde(default)]
+    pub readings: Vec<Reading>,
+}
+
+/// `GET /api/catalog`: every model a device can be, the generic Modbus meter last.
+pub async fn catalog() -> ApiResult<Vec<ModelSummary>> {
+    get("/api/catalog").await
+}
+
+/// `GET /api/config`: the gateways and devices as configured.
+pub async fn site_config() -> ApiResult<SiteConfig> {
+    get("/api/config").await
+}
+
+/// `POST /api/config/gateways`: adds a Modbus TCP gateway.
+pub async fn create_gateway(gateway: &GatewayConfig) -> ApiResult<GatewayConfig> {
+    post("/api/config/gateways", gateway).await
+}
+
+/// `PUT /api/config/gateways/{id}`: changes a gateway (or switches it on or off).
+pub async fn update_gateway(gateway: &GatewayConfig) -> ApiResult<GatewayConfig> {
+    put(&format!("/api/config/gateways/{}", gateway.id), gateway).await
+}
+
+/// `DELETE /api/config/gateways/{id}`.
+pub async fn delete_gateway(id: u32) -> ApiResult<()> {
+    delete(&format!("/api/config/gateways/{id}")).await
+}
+
+/// `POST /api/config/gateways/{id}/test`.
+pub async fn test_gateway(id: u32) -> ApiResult<TestReport> {
+    let response = Request::post(&format!("/api/config/gateways/{id}/test"))
+        .send()
+        .await
+        .map_err(Failure::network)?;
+    read(response).await
+}
+
+/// `POST /api/config/devices`: adds a device (an empty name gets the default one).
+pub async fn create_device(device: &DeviceConfig) -> ApiResult<DeviceConfig> {
+    post("/api/config/devices", device).await
+}
+
+/// `PUT /api/config/devices/{id}`: changes a device (or switches it on or off).
+pub async fn update_device(device: &DeviceConfig) -> ApiResult<DeviceConfig> {
+    put(&format!("/api/config/devices/{}", device.id), device).await
+}
+
+/// `DELETE /api/config/devices/{id}`.
+pub async fn delete_device(id: u32) -> ApiResult<()> {
+    delete(&format!("/api/config/devices/{id}")).await
+}
+
+/// `POST /api/config/devices/test`: reads a device once, saved or not.
+pub async fn test_device(device: &DeviceConfig) -> ApiResult<TestReport> {
+    post("/api/config/devices/test", device).await
 }

@@ -17,7 +17,9 @@ use shared::{DeviceStatus, Quantity, SessionInfo};
 
 use crate::i18n::provide_i18n;
 use crate::live::{provide_live, use_live};
-use crate::pages::{DevicePage, HomePage, LoginPage, NotFoundPage, PanelPage, SetupPage};
+use crate::pages::{
+    ConfigPage, DevicePage, HomePage, LoginPage, NotFoundPage, PanelPage, SetupPage,
+};
 
 /// Who is logged in, once known.
 #[derive(Clone, Copy)]
@@ -95,6 +97,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/panel") view=PanelPage />
                 <Route path=path!("/devices/:id") view=DevicePage />
+                <Route path=path!("/config") view=ConfigPage />
             </Routes>
         </Router>
     }

@@ -101,7 +101,7 @@ pub struct GenericRegister {
 }
 
 /// One device on a gateway.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeviceConfig {
     /// Assigned by the server; ignored in create requests.
     #[serde(default)]
@@ -140,6 +140,30 @@ pub struct DeviceConfig {
     /// For the generic Modbus meter only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generic: Option<GenericRegister>,
+}
+
+impl Default for DeviceConfig {
+    /// An enabled device of load type "others", everything else empty: the same defaults as a
+    /// configuration file that leaves the fields out.
+    fn default() -> Self {
+        DeviceConfig {
+            id: 0,
+            gateway: 0,
+            name: String::new(),
+            model: String::new(),
+            address: 0,
+            position: None,
+            commodity: None,
+            pulse_weight: None,
+            enabled: true,
+            load_type: default_load_type(),
+            supply: SupplyDirection::default(),
+            exclude_from_totals: false,
+            exclude_alerts: false,
+            labels: std::collections::BTreeMap::new(),
+            generic: None,
+        }
+    }
 }
 
 /// The predefined load types: the six RT 2012 usages and "others" (§7.16.2.2).

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_location;
+use shared::Role;
 
 use crate::components::LanguagePicker;
 use crate::i18n::use_i18n;
@@ -20,9 +21,19 @@ pub fn Header() -> impl IntoView {
         let path = pathname.get();
         let active = match section {
             "home" => path == "/",
+            "config" => path.starts_with("/config"),
             _ => path.starts_with("/panel") || path.starts_with("/devices"),
         };
         active.then_some("page")
+    };
+
+    // Only administrators and installers configure the installation (the API refuses the others).
+    let configures = move || {
+        auth.session.with(|session| {
+            session
+                .as_ref()
+                .is_some_and(|s| matches!(s.role, Role::Administrator | Role::Installer))
+        })
     };
 
     let logout = move |_| {
@@ -49,6 +60,11 @@ pub fn Header() -> impl IntoView {
                 <a href="/panel" data-testid="nav-panel" aria-current=move || current("panel")>
                     {move || i18n.t("nav.panel_board")}
                 </a>
+                <Show when=configures>
+                    <a href="/config" data-testid="nav-config" aria-current=move || current("config")>
+                        {move || i18n.t("nav.config")}
+                    </a>
+                </Show>
             </nav>
             <div class="app-header__tools">
                 <span class="current-user" data-testid="current-user">

@@ -1,5 +1,6 @@
 //! One module per route.
 
+mod config;
 mod device;
 mod home;
 mod login;
@@ -7,6 +8,7 @@ mod not_found;
 mod panel;
 mod setup;
 
+pub use config::ConfigPage;
 pub use device::DevicePage;
 pub use home::HomePage;
 pub use login::LoginPage;
