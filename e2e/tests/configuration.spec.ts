@@ -87,6 +87,19 @@ test('declare a TCP gateway and two devices in the UI; a failing device never st
     const before = await socketsValue.textContent();
     await expect.poll(() => socketsValue.textContent(), { timeout: 15_000 }).not.toBe(before);
     await expect(socketsCard.getByTestId('device-status')).toHaveAttribute('data-status', 'on');
+
+    // Bus diagnostics count the timeouts of the failing device only.
+    await page.getByTestId('nav-config').click();
+    await page.getByTestId('nav-diagnostics').click();
+    await expect(page).toHaveURL(/\/diagnostics/);
+    const failingRow = page.getByTestId('diagnostics-device').filter({ hasText: lighting });
+    const healthyRow = page.getByTestId('diagnostics-device').filter({ hasText: sockets });
+    await expect(failingRow.getByTestId('diagnostics-timeouts')).toHaveAttribute('data-error', 'true');
+    await expect(healthyRow.getByTestId('diagnostics-timeouts')).toHaveAttribute('data-error', 'false');
+    await expectNoHorizontalScroll(page);
+    await page.screenshot({ path: testInfo.outputPath('diagnostics.png'), fullPage: true });
+    await page.getByTestId('nav-panel').click();
+    await page.getByTestId('gateway-select').selectOption({ label: gatewayName });
   } finally {
     // Healed, it recovers on its own.
     await setFault(page, 1, { fault: 'healthy' });

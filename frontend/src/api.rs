@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    ApiError, Commodity, DeviceConfig, DeviceInfo, GatewayConfig, GatewayInfo, HourlyEnergy,
-    LoginRequest, Reading, SessionInfo, SetupRequest, SetupStatus, SiteConfig,
+    ApiError, Commodity, DeviceConfig, DeviceInfo, GatewayConfig, GatewayDiagnostics, GatewayInfo,
+    HourlyEnergy, LoginRequest, Reading, SessionInfo, SetupRequest, SetupStatus, SiteConfig,
 };
 
 /// Why a call failed: the HTTP status (0 when the server could not be reached) and the server's error.
@@ -157,6 +157,12 @@ pub async fn device(id: u32) -> ApiResult<DeviceInfo> {
 /// `GET /api/devices/{id}/energy/today`.
 pub async fn energy_today(id: u32) -> ApiResult<HourlyEnergy> {
     get(&format!("/api/devices/{id}/energy/today")).await
+}
+
+/// `GET /api/diagnostics`: bus statistics of every gateway and its devices (administrators and
+/// installers only).
+pub async fn diagnostics() -> ApiResult<Vec<GatewayDiagnostics>> {
+    get("/api/diagnostics").await
 }
 
 /// A model as `GET /api/catalog` lists it. The family stays a string, so a family this build does

@@ -21,7 +21,8 @@ pub fn Header() -> impl IntoView {
         let path = pathname.get();
         let active = match section {
             "home" => path == "/",
-            "config" => path.starts_with("/config"),
+            // The bus diagnostics are reached from the configuration page and belong to it.
+            "config" => path.starts_with("/config") || path.starts_with("/diagnostics"),
             _ => path.starts_with("/panel") || path.starts_with("/devices"),
         };
         active.then_some("page")

@@ -2,6 +2,7 @@
 
 mod config;
 mod device;
+mod diagnostics;
 mod home;
 mod login;
 mod not_found;
@@ -10,6 +11,7 @@ mod setup;
 
 pub use config::ConfigPage;
 pub use device::DevicePage;
+pub use diagnostics::DiagnosticsPage;
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;

@@ -8,7 +8,9 @@ mod widgets;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::{DeviceConfig, DeviceStatus, GENERIC_MODEL, GatewayConfig, GatewayLink, SiteConfig};
+use shared::{
+    DeviceConfig, DeviceStatus, GENERIC_MODEL, GatewayConfig, GatewayLink, Role, SiteConfig,
+};
 
 use self::device_form::DeviceForm;
 use self::gateway_form::GatewayForm;
@@ -177,22 +179,38 @@ fn Config() -> impl IntoView {
         })
     };
     let loading = move || ctx.site.with(Option::is_none) && ctx.problem.with(Option::is_none);
+    // The bus diagnostics are for administrators and installers, like the configuration itself.
+    let auth = crate::use_auth();
+    let diagnoses = move || {
+        auth.session.with(|session| {
+            session
+                .as_ref()
+                .is_some_and(|s| matches!(s.role, Role::Administrator | Role::Installer))
+        })
+    };
 
     view! {
         <div class="page-head">
             <h1 class="page-title">{move || i18n.t("config.title")}</h1>
-            <Show when=move || ctx.site.with(Option::is_some)>
-                <button
-                    class="button button--primary"
-                    type="button"
-                    data-testid="gateway-add"
-                    disabled=move || ctx.editor.get() == Editor::NewGateway
-                    on:click=move |_| ctx.editor.set(Editor::NewGateway)
-                >
-                    <span aria-hidden="true">"+"</span>
-                    {move || i18n.t("config.gateway_add")}
-                </button>
-            </Show>
+            <div class="page-head__actions">
+                <Show when=diagnoses>
+                    <a class="button" href="/diagnostics" data-testid="nav-diagnostics">
+                        {move || i18n.t("nav.diagnostics")}
+                    </a>
+                </Show>
+                <Show when=move || ctx.site.with(Option::is_some)>
+                    <button
+                        class="button button--primary"
+                        type="button"
+                        data-testid="gateway-add"
+                        disabled=move || ctx.editor.get() == Editor::NewGateway
+                        on:click=move |_| ctx.editor.set(Editor::NewGateway)
+                    >
+                        <span aria-hidden="true">"+"</span>
+                        {move || i18n.t("config.gateway_add")}
+                    </button>
+                </Show>
+            </div>
         </div>
         <p class="muted config-intro">{move || i18n.t("config.intro")}</p>
         <Show when=loading>
