@@ -100,8 +100,17 @@ impl Acquisition {
     }
 }
 
-/// Starts one polling task per enabled gateway and restarts them whenever the configuration
-/// changes. Runs until aborted.
+/// A running gateway task and what it was started with.
+struct Running {
+    gateway: shared::GatewayConfig,
+    devices: Vec<shared::DeviceConfig>,
+    task: JoinHandle<()>,
+    commands: mpsc::Sender<poller::Command>,
+}
+
+/// Starts one polling task per enabled gateway and follows every configuration change: a gateway
+/// whose settings or devices changed gets a new task, the others keep running undisturbed. Runs
+/// until aborted.
 pub async fn supervise(
     configuration: Configuration,
     acquisition: Acquisition,
@@ -109,63 +118,81 @@ pub async fn supervise(
     cycle: Duration,
 ) {
     let mut changes = configuration.subscribe();
-    let mut tasks: Vec<JoinHandle<()>> = Vec::new();
+    let mut running: HashMap<u32, Running> = HashMap::new();
     loop {
         let site = changes.borrow_and_update().clone();
-        for task in tasks.drain(..) {
-            task.abort();
+        let catalog = configuration.catalog();
+        let wanted: HashMap<u32, (&shared::GatewayConfig, Vec<shared::DeviceConfig>)> = site
+            .gateways
+            .iter()
+            .filter(|gateway| gateway.enabled)
+            .map(|gateway| {
+                let devices = site
+                    .devices
+                    .iter()
+                    .filter(|device| device.gateway == gateway.id && device.enabled)
+                    .cloned()
+                    .collect();
+                (gateway.id, (gateway, devices))
+            })
+            .collect();
+        // Stop what changed or went away, and wait until it has stopped: two tasks must never
+        // own one serial port at the same time.
+        let stale: Vec<u32> = running
+            .iter()
+            .filter(|(id, current)| {
+                wanted.get(id).is_none_or(|(gateway, devices)| {
+                    **gateway != current.gateway || *devices != current.devices
+                })
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in stale {
+            if let Some(old) = running.remove(&id) {
+                old.task.abort();
+                let _ = old.task.await;
+            }
         }
-        live.reconcile(crate::initial_devices(&site, configuration.catalog()));
-        let mut senders = HashMap::new();
-        tasks = start_gateways(
-            &site,
-            configuration.catalog(),
-            &live,
-            &acquisition.diagnostics,
-            cycle,
-            &mut senders,
-        );
+        live.reconcile(crate::initial_devices(&site, catalog));
+        for (id, (gateway, devices)) in wanted {
+            if running.contains_key(&id) {
+                continue;
+            }
+            let drivers: Vec<DeviceDriver> = devices
+                .iter()
+                .filter_map(|device| DeviceDriver::for_device(device, catalog))
+                .collect();
+            let (commands, receiver) = mpsc::channel(8);
+            let task = tokio::spawn(poller::run(
+                gateway.clone(),
+                drivers,
+                live.clone(),
+                acquisition.diagnostics.clone(),
+                cycle,
+                receiver,
+            ));
+            running.insert(
+                id,
+                Running {
+                    gateway: gateway.clone(),
+                    devices,
+                    task,
+                    commands,
+                },
+            );
+        }
         *acquisition
             .commands
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = senders;
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = running
+            .iter()
+            .map(|(id, current)| (*id, current.commands.clone()))
+            .collect();
         if changes.changed().await.is_err() {
             break;
         }
     }
-    for task in tasks {
-        task.abort();
+    for (_, current) in running {
+        current.task.abort();
     }
-}
-
-fn start_gateways(
-    site: &SiteConfig,
-    catalog: &Catalog,
-    live: &LiveState,
-    diagnostics: &Diagnostics,
-    cycle: Duration,
-    senders: &mut HashMap<u32, mpsc::Sender<poller::Command>>,
-) -> Vec<JoinHandle<()>> {
-    site.gateways
-        .iter()
-        .filter(|gateway| gateway.enabled)
-        .map(|gateway| {
-            let drivers: Vec<DeviceDriver> = site
-                .devices
-                .iter()
-                .filter(|device| device.gateway == gateway.id && device.enabled)
-                .filter_map(|device| DeviceDriver::for_device(device, catalog))
-                .collect();
-            let (sender, receiver) = mpsc::channel(8);
-            senders.insert(gateway.id, sender);
-            tokio::spawn(poller::run(
-                gateway.clone(),
-                drivers,
-                live.clone(),
-                diagnostics.clone(),
-                cycle,
-                receiver,
-            ))
-        })
-        .collect()
 }
