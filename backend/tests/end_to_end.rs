@@ -1,7 +1,6 @@
 //! The whole backend against the simulated bus: a real pseudo-terminal for Modbus RTU, a real TCP
 //! gateway, real HTTP and WebSocket clients.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -16,9 +15,9 @@ struct Running {
     site: DemoSite,
 }
 
-fn catalog_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/catalog")
-}
+mod common;
+
+use common::catalog_dir;
 
 async fn start() -> Running {
     let catalog = Catalog::load_dir(&catalog_dir()).unwrap();
@@ -29,25 +28,9 @@ async fn start() -> Running {
     })
     .await
     .unwrap();
-    let data_dir = tempfile::tempdir().unwrap();
-    let site_file = data_dir.path().join("site.toml");
-    std::fs::write(&site_file, toml::to_string(&site.site).unwrap()).unwrap();
-    let options = backend::Options {
-        data_dir: data_dir.path().to_path_buf(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        catalog_dir: Some(catalog_dir()),
-        site_file: Some(site_file),
-        sample_period: Duration::from_secs(1),
-        poll_cycle: Duration::from_millis(200),
-        session_idle: Duration::from_secs(600),
-    };
-    let started = backend::start(&options).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address: SocketAddr = listener.local_addr().unwrap();
-    let app = backend::app(started.state);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (base, data_dir) = common::serve_backend(&toml::to_string(&site.site).unwrap()).await;
     Running {
-        base: format!("http://{address}"),
+        base,
         data_dir,
         site,
     }

@@ -5,9 +5,10 @@
 //!
 //! Needs python3 with pymodbus 3.16.1: `scripts/setup.sh` installs it. Without it this test fails.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
@@ -224,37 +225,13 @@ struct Backend {
     data_dir: tempfile::TempDir,
 }
 
-fn catalog_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/catalog")
-}
-
 /// The backend with only the box's own RS485 port, switched off: every device comes from the API.
 async fn start_backend() -> Backend {
-    let data_dir = tempfile::tempdir().unwrap();
-    let site_file = data_dir.path().join("site.toml");
-    std::fs::write(
-        &site_file,
+    let (base, data_dir) = common::serve_backend(
         "[[gateways]]\nid = 1\nname = \"Local\"\nkind = \"local\"\nserial_port = \"/dev/ttyS0\"\nenabled = false\n",
     )
-    .unwrap();
-    let options = backend::Options {
-        data_dir: data_dir.path().to_path_buf(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        catalog_dir: Some(catalog_dir()),
-        site_file: Some(site_file),
-        sample_period: Duration::from_secs(1),
-        poll_cycle: Duration::from_millis(200),
-        session_idle: Duration::from_secs(600),
-    };
-    let started = backend::start(&options).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address: SocketAddr = listener.local_addr().unwrap();
-    let app = backend::app(started.state);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Backend {
-        base: format!("http://{address}"),
-        data_dir,
-    }
+    .await;
+    Backend { base, data_dir }
 }
 
 impl Backend {
