@@ -6,6 +6,7 @@ use crate::quantity::{Commodity, Quantity};
 
 /// `GET /api/health`: answered without a session, for supervisors and load balancers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Health {
     pub status: String,
     pub version: String,
@@ -15,12 +16,14 @@ pub struct Health {
 
 /// `GET /api/setup`: whether the one-time setup is still open.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SetupStatus {
     pub setup_required: bool,
 }
 
 /// `POST /api/setup`: creates the first administrator with the token the server printed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SetupRequest {
     pub token: String,
     pub username: String,
@@ -29,6 +32,7 @@ pub struct SetupRequest {
 
 /// `POST /api/login`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
@@ -36,6 +40,7 @@ pub struct LoginRequest {
 
 /// What a user may do; each role has its own set of pages (main manual §8.1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Administrator,
@@ -46,6 +51,7 @@ pub enum Role {
 
 /// `GET /api/session`: who is logged in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SessionInfo {
     pub username: String,
     pub role: Role,
@@ -54,6 +60,7 @@ pub struct SessionInfo {
 /// Every error the API returns: a message in English for logs and scripts, a translation key for
 /// the user interface and, for bad input, the field at fault.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ApiError {
     pub message: String,
     pub code: String,
@@ -63,6 +70,7 @@ pub struct ApiError {
 
 /// How a gateway reaches its devices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum GatewayKind {
     /// The box's own RS485 port (Modbus RTU).
@@ -73,6 +81,7 @@ pub enum GatewayKind {
 
 /// A gateway as listed in the UI.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GatewayInfo {
     pub id: u32,
     pub name: String,
@@ -84,6 +93,7 @@ pub struct GatewayInfo {
 
 /// A device's communication status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceStatus {
     /// Read successfully.
@@ -98,6 +108,7 @@ pub enum DeviceStatus {
 
 /// One measured value in the quantity's base unit (see [`Quantity::unit`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Reading {
     pub quantity: Quantity,
     pub value: f64,
@@ -105,6 +116,7 @@ pub struct Reading {
 
 /// A device with its latest values, as My panel board shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeviceInfo {
     pub id: u32,
     pub gateway_id: u32,
@@ -137,6 +149,7 @@ impl DeviceInfo {
 
 /// Pushed over `GET /api/live` (WebSocket) each time a device is read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LiveMessage {
     /// The latest state of one device.
@@ -145,6 +158,7 @@ pub enum LiveMessage {
 
 /// `GET /api/devices/{id}/energy/today`: consumption per hour of the current local day.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HourlyEnergy {
     pub device_id: u32,
     /// Local date, `YYYY-MM-DD`.
@@ -157,6 +171,7 @@ pub struct HourlyEnergy {
 
 /// Bus statistics of one device (`GET /api/diagnostics`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeviceDiagnostics {
     pub device_id: u32,
     pub name: String,
@@ -184,6 +199,7 @@ pub struct DeviceDiagnostics {
 
 /// Bus statistics of one gateway and its devices.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GatewayDiagnostics {
     pub gateway_id: u32,
     pub name: String,

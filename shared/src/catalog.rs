@@ -34,6 +34,7 @@ use crate::units::Unit;
 
 /// What kind of device a model is; decides how its devices are configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Family {
     /// An energy meter with its own Modbus address.
@@ -56,6 +57,7 @@ pub enum Family {
 /// How fresh a value must be: power is read every cycle, energy counters less often,
 /// identification once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Refresh {
     Fast,
@@ -67,6 +69,7 @@ pub enum Refresh {
 
 /// One value a model exposes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterSpec {
     /// 0-based PDU address sent on the wire (a coil or discrete input number for functions 1/2).
@@ -120,6 +123,7 @@ fn write_single_register() -> u8 {
 
 /// Whether an output switches something on and off or sets a number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OutputKind {
     /// Two values: on and off (a relay, an enable flag).
@@ -131,6 +135,7 @@ pub enum OutputKind {
 
 /// Something the gateway may write: a relay, an enable flag, a setpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OutputSpec {
     /// Number of the output (1-based), unique in the model; the read-back register of a relay
@@ -183,6 +188,7 @@ pub struct OutputSpec {
 
 /// A holding register configuring an output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConfigRegister {
     /// 0-based holding-register address (read with function 3, written with `write_function`).
@@ -201,6 +207,7 @@ pub struct ConfigRegister {
 
 /// One value of a configuration register and its label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Choice {
     pub value: u16,
@@ -210,6 +217,7 @@ pub struct Choice {
 
 /// Who applies a scale factor held in a register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ScaleAppliedBy {
     /// The device already multiplies its outputs by the factor (HAN2X: a meter measuring through
@@ -224,6 +232,7 @@ pub enum ScaleAppliedBy {
 
 /// A register holding a scale factor (`factor = raw / divisor`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScaleRegister {
     pub address: u16,
@@ -259,6 +268,7 @@ impl ScaleRegister {
 
 /// A device model: who makes it and which registers it exposes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeviceProfile {
     /// Stable identifier, lowercase letters, digits and dashes (e.g. `eastron-sdm630`).

@@ -8,6 +8,7 @@ use thiserror::Error;
 
 /// The binary type of a register value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ValueType {
     U16,
@@ -34,6 +35,7 @@ impl ValueType {
 /// The order of the 16-bit words of a multi-word value (bytes inside a word are always big-endian,
 /// as Modbus defines).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WordOrder {
     /// Most significant word first ("ABCD"), the Modbus convention.
@@ -45,6 +47,7 @@ pub enum WordOrder {
 
 /// A register value's type and word order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Encoding {
     pub value_type: ValueType,
     pub word_order: WordOrder,

@@ -7,6 +7,7 @@ use crate::units::Unit;
 /// What a meter measures. A catalog register declares which quantity it feeds, so every page,
 /// chart and export works the same whatever the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Quantity {
     /// Cumulative active energy drawn from the grid.
@@ -514,6 +515,7 @@ impl Quantity {
 
 /// What a device meters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Commodity {
     Electricity,

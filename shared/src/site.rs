@@ -12,6 +12,7 @@ use crate::quantity::Commodity;
 
 /// Serial parity. Real RS485 meters mostly use even parity; pseudo-terminals accept only none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Parity {
     None,
@@ -22,6 +23,7 @@ pub enum Parity {
 
 /// How a gateway reaches its devices.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum GatewayLink {
     /// The box's RS485 port.
@@ -64,6 +66,7 @@ fn enabled() -> bool {
 
 /// One gateway.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GatewayConfig {
     /// Assigned by the server; ignored in create requests.
     #[serde(default)]
@@ -80,6 +83,7 @@ pub struct GatewayConfig {
 /// Which way the supply flows through a meter (§7.16.1.3): a meter wired "downstream" sees the
 /// flow reversed, so its power changes sign and import and export swap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SupplyDirection {
     #[default]
@@ -89,6 +93,7 @@ pub enum SupplyDirection {
 
 /// The "Generic Modbus meter" (§7.16.1.3): one register holding positive active energy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GenericRegister {
     /// 3 (holding registers) or 4 (input registers).
     pub function: u8,
@@ -102,6 +107,7 @@ pub struct GenericRegister {
 
 /// One device on a gateway.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeviceConfig {
     /// Assigned by the server; ignored in create requests.
     #[serde(default)]
@@ -183,6 +189,7 @@ fn default_load_type() -> String {
 
 /// The whole installation.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SiteConfig {
     #[serde(default)]
     pub gateways: Vec<GatewayConfig>,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The base unit a quantity is stored and sent in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
     WattHour,

@@ -22,7 +22,7 @@ use crate::live::LiveState;
 const SLOW_EVERY_CYCLES: u64 = 10;
 
 /// What a test of a gateway or a device found.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TestReport {
     pub ok: bool,
     /// What came back, or why nothing did.

@@ -18,7 +18,7 @@ use crate::LOCAL_GATEWAY_ID;
 use crate::acquisition::TestReport;
 
 /// A model as the "add device" form lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ModelSummary {
     pub id: String,
     pub manufacturer: String,

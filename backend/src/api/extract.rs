@@ -1,6 +1,7 @@
 //! Extractors whose failures come out as `ApiError` JSON like every other error.
 
 use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
@@ -33,8 +34,9 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
-    fn find(parts: &Parts, state: &AppState) -> Option<CurrentUser> {
-        let jar = CookieJar::from_headers(&parts.headers);
+    /// The session the request's cookie names, if it is open.
+    pub(super) fn find(headers: &HeaderMap, state: &AppState) -> Option<CurrentUser> {
+        let jar = CookieJar::from_headers(headers);
         let token = jar.get(SESSION_COOKIE)?.value().to_owned();
         let session = state.sessions.touch(&token)?;
         Some(CurrentUser { session, token })
@@ -48,7 +50,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        CurrentUser::find(parts, state).ok_or(AppError::Unauthorized)
+        CurrentUser::find(&parts.headers, state).ok_or(AppError::Unauthorized)
     }
 }
 
@@ -59,7 +61,7 @@ impl OptionalFromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(CurrentUser::find(parts, state))
+        Ok(CurrentUser::find(&parts.headers, state))
     }
 }
 
@@ -75,7 +77,7 @@ impl FromRequestParts<AppState> for Installer {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let user = CurrentUser::find(parts, state).ok_or(AppError::Unauthorized)?;
+        let user = CurrentUser::find(&parts.headers, state).ok_or(AppError::Unauthorized)?;
         match user.session.role {
             shared::Role::Administrator | shared::Role::Installer => Ok(Installer(user)),
             _ => Err(AppError::Forbidden),

@@ -1,57 +1,182 @@
 //! The JSON API and the WebSocket, under `/api`.
+//!
+//! [`endpoints`] lists every route with its access rule; the router and the OpenAPI document
+//! (`GET /api/openapi.json`) are both built from that list.
 
 mod account;
 mod configuration;
 mod devices;
+pub mod endpoints;
 mod error;
 mod extract;
 mod live;
+mod openapi;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use shared::{
+    DeviceConfig, DeviceInfo, GatewayConfig, GatewayDiagnostics, GatewayInfo, Health, HourlyEnergy,
+    LiveMessage, LoginRequest, SessionInfo, SetupRequest, SetupStatus, SiteConfig,
+};
 
+pub use endpoints::{Access, Endpoint};
 pub use error::AppError;
 
 use crate::AppState;
+use crate::acquisition::TestReport;
 
 /// Request bodies are small forms; refuse anything larger before parsing it.
 const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
-/// Every `/api` route. Handlers that take a `CurrentUser` refuse requests without a session; only
-/// health, setup and login are open.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/health", get(account::health))
-        .route(
-            "/api/setup",
-            get(account::setup_status).post(account::setup),
-        )
-        .route("/api/login", post(account::login))
-        .route("/api/logout", post(account::logout))
-        .route("/api/session", get(account::session))
-        .route("/api/gateways", get(devices::gateways))
-        .route("/api/devices", get(devices::devices))
-        .route("/api/devices/{id}", get(devices::device))
-        .route("/api/devices/{id}/energy/today", get(devices::energy_today))
-        .route("/api/live", get(live::live))
-        .route("/api/diagnostics", get(devices::diagnostics))
-        .route("/api/catalog", get(configuration::catalog))
-        .route("/api/config", get(configuration::site))
-        .route("/api/config/gateways", post(configuration::create_gateway))
-        .route(
-            "/api/config/gateways/{id}",
-            put(configuration::update_gateway).delete(configuration::delete_gateway),
-        )
-        .route(
+/// Every `/api` endpoint. Adding a route means adding it here, with its access rule.
+pub fn endpoints() -> Vec<Endpoint> {
+    use Access::{Installer, Public, User};
+    vec![
+        // Account and session.
+        Endpoint::get("/api/health", Public, account::health)
+            .describe("account", "health", "Server status; whether first-run setup is pending")
+            .returns::<Health>(200),
+        Endpoint::get("/api/setup", Public, account::setup_status)
+            .describe("account", "setupStatus", "Whether the one-time setup is still open")
+            .returns::<SetupStatus>(200),
+        Endpoint::post("/api/setup", Public, account::setup)
+            .describe(
+                "account",
+                "setup",
+                "Creates the first administrator with the one-time token the server printed, and logs in",
+            )
+            .accepts::<SetupRequest>()
+            .returns::<SessionInfo>(201),
+        Endpoint::post("/api/login", Public, account::login)
+            .describe("account", "login", "Opens a session (HttpOnly cookie)")
+            .accepts::<LoginRequest>()
+            .returns::<SessionInfo>(200),
+        Endpoint::post("/api/logout", Public, account::logout)
+            .describe("account", "logout", "Closes the session on the server and clears the cookie")
+            .returns_nothing(204),
+        Endpoint::get("/api/session", Public, account::session)
+            .describe("account", "session", "Who is logged in; null without a session")
+            .returns::<Option<SessionInfo>>(200),
+        Endpoint::get("/api/openapi.json", Public, openapi::serve)
+            .describe("account", "openapi", "This document (OpenAPI 3.1)")
+            .returns::<serde_json::Value>(200),
+        // Live values.
+        Endpoint::get("/api/gateways", User, devices::gateways)
+            .describe("live", "listGateways", "Gateways as My panel board groups devices")
+            .returns::<Vec<GatewayInfo>>(200),
+        Endpoint::get("/api/devices", User, devices::devices)
+            .describe("live", "listDevices", "Every device with its status and latest values")
+            .returns::<Vec<DeviceInfo>>(200),
+        Endpoint::get("/api/devices/{id}", User, devices::device)
+            .describe("live", "getDevice", "One device with its status and latest values")
+            .path_parameter::<u32>("id", "Device id")
+            .returns::<DeviceInfo>(200),
+        Endpoint::get("/api/devices/{id}/energy/today", User, devices::energy_today)
+            .describe(
+                "history",
+                "energyToday",
+                "Active energy imported per hour since local midnight",
+            )
+            .path_parameter::<u32>("id", "Device id")
+            .returns::<HourlyEnergy>(200),
+        Endpoint::get("/api/live", User, live::live)
+            .describe(
+                "live",
+                "liveUpdates",
+                "WebSocket: every change of a device's status or values, as it happens",
+            )
+            .websocket::<LiveMessage>(),
+        Endpoint::get("/api/diagnostics", Installer, devices::diagnostics)
+            .describe(
+                "diagnostics",
+                "busDiagnostics",
+                "Bus statistics per gateway and device: requests/s, reply times, errors, back-off",
+            )
+            .returns::<Vec<GatewayDiagnostics>>(200),
+        // Configuration of the installation.
+        Endpoint::get("/api/catalog", Installer, configuration::catalog)
+            .describe("configuration", "listModels", "Device models the catalog knows")
+            .returns::<Vec<configuration::ModelSummary>>(200),
+        Endpoint::get("/api/config", Installer, configuration::site)
+            .describe("configuration", "getInstallation", "Gateways and devices as configured")
+            .returns::<SiteConfig>(200),
+        Endpoint::post("/api/config/gateways", Installer, configuration::create_gateway)
+            .describe("configuration", "createGateway", "Adds a Modbus TCP gateway")
+            .accepts::<GatewayConfig>()
+            .returns::<GatewayConfig>(201),
+        Endpoint::put("/api/config/gateways/{id}", Installer, configuration::update_gateway)
+            .describe(
+                "configuration",
+                "updateGateway",
+                "Changes a gateway's settings or switches it on or off",
+            )
+            .path_parameter::<u32>("id", "Gateway id")
+            .accepts::<GatewayConfig>()
+            .returns::<GatewayConfig>(200),
+        Endpoint::delete("/api/config/gateways/{id}", Installer, configuration::delete_gateway)
+            .describe(
+                "configuration",
+                "deleteGateway",
+                "Removes a gateway that has no devices (the Local gateway stays)",
+            )
+            .path_parameter::<u32>("id", "Gateway id")
+            .returns_nothing(204),
+        Endpoint::post(
             "/api/config/gateways/{id}/test",
-            post(configuration::test_gateway),
+            Installer,
+            configuration::test_gateway,
         )
-        .route("/api/config/devices", post(configuration::create_device))
-        .route(
-            "/api/config/devices/{id}",
-            put(configuration::update_device).delete(configuration::delete_device),
-        )
-        .route("/api/config/devices/test", post(configuration::test_device))
+        .describe("configuration", "testGateway", "Checks that the gateway answers")
+        .path_parameter::<u32>("id", "Gateway id")
+        .returns::<TestReport>(200),
+        Endpoint::post("/api/config/devices", Installer, configuration::create_device)
+            .describe("configuration", "createDevice", "Adds a device to a gateway")
+            .accepts::<DeviceConfig>()
+            .returns::<DeviceConfig>(201),
+        Endpoint::put("/api/config/devices/{id}", Installer, configuration::update_device)
+            .describe("configuration", "updateDevice", "Changes a device or switches it on or off")
+            .path_parameter::<u32>("id", "Device id")
+            .accepts::<DeviceConfig>()
+            .returns::<DeviceConfig>(200),
+        Endpoint::delete("/api/config/devices/{id}", Installer, configuration::delete_device)
+            .describe("configuration", "deleteDevice", "Removes a device (its history stays)")
+            .path_parameter::<u32>("id", "Device id")
+            .returns_nothing(204),
+        Endpoint::post("/api/config/devices/test", Installer, configuration::test_device)
+            .describe(
+                "configuration",
+                "testDevice",
+                "Reads a device once, saved or not, and shows what came back or why nothing did",
+            )
+            .accepts::<DeviceConfig>()
+            .returns::<TestReport>(200),
+    ]
+}
+
+/// The router of every endpoint, each behind the guard of its access rule.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    endpoints()
+        .into_iter()
+        .fold(Router::new(), |router, endpoint| {
+            let access = endpoint.access;
+            let guarded = endpoint.handler.route_layer(from_fn_with_state(
+                state.clone(),
+                move |State(state): State<AppState>, request: Request, next: Next| {
+                    guard(access, state, request, next)
+                },
+            ));
+            router.route(endpoint.path, guarded)
+        })
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+}
+
+/// Lets a request through only when its session's role passes the endpoint's access rule.
+async fn guard(access: Access, state: AppState, request: Request, next: Next) -> Response {
+    let role = extract::CurrentUser::find(request.headers(), &state).map(|user| user.session.role);
+    match access.check(role) {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
 }

@@ -1,0 +1,246 @@
+//! Every API endpoint in one list: method, path, who may call it, what it takes and what it returns.
+//!
+//! The router and the OpenAPI document are both built from this list, so a route cannot exist
+//! without an access rule, and the published document cannot miss or invent a route. The access
+//! rule is enforced by a guard in front of the handler (see [`super::guard`]), so a handler that
+//! forgets to ask for a session is still protected.
+
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter, on};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use shared::Role;
+
+use super::error::AppError;
+use crate::AppState;
+
+/// Describes a type in the OpenAPI document's `components.schemas` and answers a reference to it.
+pub type SchemaOf = fn(&mut SchemaGenerator) -> Schema;
+
+fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<T>()
+}
+
+/// Who may call an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, without a session: health, first-run setup, login, the API description.
+    Public,
+    /// Any logged-in user.
+    User,
+    /// Those who may change the installation: administrators and installers (§8.1.1).
+    Installer,
+}
+
+impl Access {
+    /// Whether a caller with `role` (None: no session) passes; the error says why not.
+    pub fn check(self, role: Option<Role>) -> Result<(), AppError> {
+        match (self, role) {
+            (Access::Public, _) => Ok(()),
+            (_, None) => Err(AppError::Unauthorized),
+            (Access::User, Some(_)) => Ok(()),
+            (Access::Installer, Some(role)) if self.roles().contains(&role) => Ok(()),
+            (Access::Installer, Some(_)) => Err(AppError::Forbidden),
+        }
+    }
+
+    /// The roles allowed in; empty for [`Access::Public`] (nobody needs one).
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Access::Public => &[],
+            Access::User => &[
+                Role::Administrator,
+                Role::Installer,
+                Role::GreenUp,
+                Role::User,
+            ],
+            Access::Installer => &[Role::Administrator, Role::Installer],
+        }
+    }
+}
+
+/// A parameter in the path (`{id}`) or the query string.
+#[derive(Debug, Clone, Copy)]
+pub struct Parameter {
+    pub name: &'static str,
+    pub location: ParameterLocation,
+    pub required: bool,
+    pub description: &'static str,
+    pub schema: SchemaOf,
+}
+
+/// Where a [`Parameter`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParameterLocation {
+    Path,
+    Query,
+}
+
+/// One method on one path.
+pub struct Endpoint {
+    pub method: Method,
+    /// In axum's syntax, which is also OpenAPI's: `/api/devices/{id}`.
+    pub path: &'static str,
+    pub access: Access,
+    /// Unique name of the operation, for generated clients.
+    pub operation_id: &'static str,
+    pub summary: &'static str,
+    /// Group in the document.
+    pub tag: &'static str,
+    pub parameters: Vec<Parameter>,
+    /// JSON request body.
+    pub request: Option<SchemaOf>,
+    /// Status of a successful answer.
+    pub success_status: u16,
+    /// JSON body of a successful answer; None when it has none.
+    pub response: Option<SchemaOf>,
+    /// The endpoint upgrades to a WebSocket whose messages have this schema.
+    pub websocket_messages: Option<SchemaOf>,
+    pub(super) handler: MethodRouter<AppState>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Endpoint")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("access", &self.access)
+            .field("operation_id", &self.operation_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Endpoint {
+    fn new<H, T>(
+        method: Method,
+        filter: MethodFilter,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Endpoint
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        Endpoint {
+            method,
+            path,
+            access,
+            operation_id: "",
+            summary: "",
+            tag: "",
+            parameters: Vec::new(),
+            request: None,
+            success_status: 200,
+            response: None,
+            websocket_messages: None,
+            handler: on(filter, handler),
+        }
+    }
+
+    pub fn get<H: Handler<T, AppState>, T: 'static>(
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Endpoint {
+        Endpoint::new(Method::GET, MethodFilter::GET, path, access, handler)
+    }
+
+    pub fn post<H: Handler<T, AppState>, T: 'static>(
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Endpoint {
+        Endpoint::new(Method::POST, MethodFilter::POST, path, access, handler)
+    }
+
+    pub fn put<H: Handler<T, AppState>, T: 'static>(
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Endpoint {
+        Endpoint::new(Method::PUT, MethodFilter::PUT, path, access, handler)
+    }
+
+    pub fn delete<H: Handler<T, AppState>, T: 'static>(
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Endpoint {
+        Endpoint::new(Method::DELETE, MethodFilter::DELETE, path, access, handler)
+    }
+
+    /// Names and describes the operation.
+    pub fn describe(
+        mut self,
+        tag: &'static str,
+        operation_id: &'static str,
+        summary: &'static str,
+    ) -> Endpoint {
+        self.tag = tag;
+        self.operation_id = operation_id;
+        self.summary = summary;
+        self
+    }
+
+    /// A `{name}` segment of the path.
+    pub fn path_parameter<T: JsonSchema>(
+        mut self,
+        name: &'static str,
+        description: &'static str,
+    ) -> Endpoint {
+        self.parameters.push(Parameter {
+            name,
+            location: ParameterLocation::Path,
+            required: true,
+            description,
+            schema: schema_of::<T>,
+        });
+        self
+    }
+
+    /// A query-string parameter.
+    pub fn query_parameter<T: JsonSchema>(
+        mut self,
+        name: &'static str,
+        required: bool,
+        description: &'static str,
+    ) -> Endpoint {
+        self.parameters.push(Parameter {
+            name,
+            location: ParameterLocation::Query,
+            required,
+            description,
+            schema: schema_of::<T>,
+        });
+        self
+    }
+
+    /// The JSON body the endpoint takes.
+    pub fn accepts<T: JsonSchema>(mut self) -> Endpoint {
+        self.request = Some(schema_of::<T>);
+        self
+    }
+
+    /// The JSON body of a successful answer, sent with `status`.
+    pub fn returns<T: JsonSchema>(mut self, status: u16) -> Endpoint {
+        self.success_status = status;
+        self.response = Some(schema_of::<T>);
+        self
+    }
+
+    /// A successful answer without a body.
+    pub fn returns_nothing(mut self, status: u16) -> Endpoint {
+        self.success_status = status;
+        self.response = None;
+        self
+    }
+
+    /// The endpoint is a WebSocket; each message it sends has schema `T`.
+    pub fn websocket<T: JsonSchema>(mut self) -> Endpoint {
+        self.success_status = 101;
+        self.websocket_messages = Some(schema_of::<T>);
+        self
+    }
+}
