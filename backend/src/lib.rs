@@ -68,6 +68,9 @@ pub struct Options {
     pub poll_cycle: Duration,
     /// Idle time after which a session ends.
     pub session_idle: Duration,
+    /// Fill an empty store with two years of plausible history of the configured devices (the
+    /// demo), before recording starts.
+    pub demo_history: bool,
 }
 
 /// The device catalog shipped inside the binary.
@@ -251,11 +254,16 @@ pub fn start(options: &Options) -> anyhow::Result<Started> {
         live.clone(),
         options.poll_cycle,
     ))];
-    tasks.push(tokio::spawn(store::run_recorder(
-        store.clone(),
-        live.clone(),
-        options.sample_period,
-    )));
+    let recorder = store::run_recorder(store.clone(), live.clone(), options.sample_period);
+    tasks.push(if options.demo_history {
+        tokio::spawn(store::demo_history::fill_then(
+            store.clone(),
+            live.clone(),
+            recorder,
+        ))
+    } else {
+        tokio::spawn(recorder)
+    });
     let setup = if store.user_count()? == 0 {
         SetupToken::open(&options.data_dir).with_context(|| {
             format!(

@@ -33,6 +33,10 @@ struct Arguments {
     /// Minutes without a request after which a session ends.
     #[arg(long, default_value_t = 60)]
     session_idle_minutes: u64,
+    /// On a first start (no history yet), write two years of plausible history of the devices
+    /// (for demonstrations).
+    #[arg(long)]
+    demo_history: bool,
 }
 
 #[tokio::main]
@@ -51,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
         sample_period: Duration::from_secs(arguments.sample_seconds.max(1)),
         poll_cycle: Duration::from_millis(arguments.poll_ms.max(50)),
         session_idle: Duration::from_secs(arguments.session_idle_minutes.max(1) * 60),
+        demo_history: arguments.demo_history,
     })
     .await
 }

@@ -1,13 +1,12 @@
 //! Gateways, devices with their live values, and today's hourly consumption.
 
 use axum::extract::State;
-use chrono::{Local, TimeZone};
 use shared::{DeviceInfo, GatewayDiagnostics, GatewayInfo, GatewayKind, GatewayLink, HourlyEnergy};
 
 use super::error::AppError;
 use super::extract::{AppJson, AppPath, CurrentUser, Installer};
 use crate::AppState;
-use crate::store::consumption_per_interval;
+use crate::store::Period;
 
 /// `GET /api/gateways`.
 pub async fn gateways(
@@ -62,24 +61,17 @@ pub async fn energy_today(
 ) -> Result<AppJson<HourlyEnergy>, AppError> {
     let device = state.live.get(id).ok_or(AppError::NotFound)?;
     let quantity = device.commodity.consumption_quantity();
-    let today = Local::now().date_naive();
-    let midnight = today
-        .and_hms_opt(0, 0, 0)
-        .and_then(|naive| Local.from_local_datetime(&naive).earliest())
-        .ok_or_else(|| AppError::Internal("local midnight does not exist".into()))?
-        .timestamp();
-    // Hours of the local day; days with a clock change are handled with the full time-zone
-    // support of the history store.
-    let boundaries: Vec<i64> = (0..=24).map(|hour| midnight + hour * 3600).collect();
     let store = state.store.clone();
-    let (from, to) = (boundaries[0], boundaries[24]);
-    let samples =
-        tokio::task::spawn_blocking(move || store.series(id, quantity, from, to)).await??;
+    let today = store.today();
+    let buckets = tokio::task::spawn_blocking(move || {
+        store.consumption_histogram(&[id], quantity, Period::Day, today)
+    })
+    .await??;
     Ok(AppJson(HourlyEnergy {
         device_id: id,
         date: today.format("%Y-%m-%d").to_string(),
         quantity,
-        hours: consumption_per_interval(&boundaries, &samples),
+        hours: buckets.iter().map(|bucket| bucket.value).collect(),
     }))
 }
 

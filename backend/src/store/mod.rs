@@ -1,25 +1,117 @@
-//! The embedded database (redb, one file): users and time series.
+//! The embedded database (redb, one file): users, configuration and the time series.
+//!
+//! # Time series: what is kept and why
+//!
+//! A *series* is one quantity of one device. **Counters** (cumulative registers: energies, volumes)
+//! keep their readings; consumption is always computed from reading differences by the rules of
+//! [`counter`] (resets, roll-overs, replacements, implausible jumps, gaps). **Gauges** (power,
+//! voltage …) keep, per sample period, the minimum, mean and maximum of the readings taken during
+//! the period (the recorder aggregates them), so a 10-minute series still shows a short peak.
+//! Values are quantised to a fixed resolution per unit ([`resolution`]: 1 Wh, 1 W, 0.1 V, 1 mA,
+//! 1 L …), far below what the meters resolve, and kept as integers, which makes them cheap to
+//! encode and makes sums exact.
+//!
+//! Goal: ten years of a 255-device site on a small SD card, written with little wear, with
+//! day/month/year/decade histograms of one device or of every device answering in milliseconds.
+//! Three layers:
+//!
+//! 1. `recent` — every commit of the recorder appends one row keyed by the sample time, holding
+//!    the samples of every series at that time (one small B-tree leaf rewritten per period,
+//!    instead of one leaf per series). Nothing else is written in the common case.
+//! 2. Once per UTC hour the rows of complete hours are *compacted*, in the same transaction as
+//!    the commit that crosses the hour: appended to each series' `chunks` row of the UTC day
+//!    (an encoded block, see [`codec::encode_chunk`]: run-length times and first or second
+//!    differences as zig-zag varints, about 1–2 bytes per counter sample), and added to the
+//!    roll-ups.
+//! 3. Roll-ups `rollup_hour` (a row per local day, a slot per local hour: 23, 24 or 25),
+//!    `rollup_day` (a row per local month, a slot per day) and `rollup_month` (a row per local
+//!    year, a slot per month) per series, in the configured time zone. A counter slot holds the
+//!    consumption; a gauge slot holds count, min, max and sum of the period means.
+//!
+//! Every key starts with the time period, then quantity, then device: the rows an hourly
+//! compaction writes are neighbours (few pages written), and a grand total reads one contiguous
+//! key range per period. A query reads roll-up rows (one row per device for a day, a month or a
+//! year; ten for a decade) and adds what is still in `recent`, computed on the fly by the same
+//! code as the compaction, so answers are always up to the last committed sample.
+//!
+//! # Storage format (version 1)
+//!
+//! | table | key | value |
+//! | --- | --- | --- |
+//! | `recent` | `i64` Unix seconds | per series: device, quantity, avg (zig-zag), avg − min, max − avg, all varints ([`codec::encode_batch`]) |
+//! | `chunks` | (`i32` UTC day number, `u16` quantity, `u32` device) | flags, count, first time, time-step runs, values ([`codec::encode_chunk`]) |
+//! | `series` | (`u32` device, `u16` quantity) | version 1, last time, last reading (zig-zag), fastest rate per hour: the counter state |
+//! | `rollup_hour` | (`i32` local day number, quantity, device) | kind, slot count, slots ([`codec::encode_row`]) |
+//! | `rollup_day` | (`i32` local `year × 12 + month − 1`, quantity, device) | same |
+//! | `rollup_month` | (`i32` local year, quantity, device) | same |
+//! | `config` | name | JSON (`site`, `time_zone`) |
+//! | `users` | name | JSON |
+//!
+//! Version changes: the first version kept one row of `f64` per sample in `samples`; opening such
+//! a file moves its samples into the tables above and drops `samples`.
+//!
+//! # Time zone
+//!
+//! Roll-ups follow the local calendar of the zone stored under `time_zone` in `config`; on the
+//! first start it is the system's zone (`TZ`, else the zone the system is set to, else UTC).
+//! [`Store::set_time_zone`] rebuilds the roll-ups from the kept samples.
+//!
+//! # Crash safety
+//!
+//! Each [`Store::record`] is one redb transaction committed with full durability (fsync): a
+//! `kill -9` or a power cut loses at most the samples of the commit in progress, never a
+//! committed one, and redb's copy-on-write commits never leave a half-written file. The demo and
+//! the benchmark import history through the same path.
 
+mod calendar;
+mod codec;
+mod counter;
+pub mod demo_history;
 mod recorder;
 mod rollup;
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, RwLock};
 
-use redb::{Database, ReadableDatabase, ReadableTableMetadata, TableDefinition};
+use chrono::{Datelike, NaiveDate};
+use redb::{
+    Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    TableDefinition, WriteTransaction,
+};
 use serde::{Deserialize, Serialize};
-use shared::{Quantity, Role};
+use shared::{Quantity, Role, Unit};
 use thiserror::Error;
+use tracing::{info, warn};
 
+pub use calendar::system_zone;
+pub use chrono_tz::Tz;
+pub use codec::DecodeError;
 pub use recorder::run as run_recorder;
-pub use rollup::consumption_per_interval;
 
-/// Samples by (device id, quantity code, Unix seconds).
-const SAMPLES: TableDefinition<(u32, u16, i64), f64> = TableDefinition::new("samples");
+use calendar::Calendar;
+use codec::{BatchEntry, Point, Slot};
+use rollup::{Contributions, Level, RowKey, SeriesState};
+
 /// Users by name, as JSON.
 const USERS: TableDefinition<&str, &str> = TableDefinition::new("users");
-/// Configuration documents by name, as JSON (`site`: gateways and devices).
+/// Configuration documents by name, as JSON (`site`: gateways and devices; `time_zone`).
 const CONFIG: TableDefinition<&str, &str> = TableDefinition::new("config");
 const SITE_KEY: &str = "site";
+const TIME_ZONE_KEY: &str = "time_zone";
+/// Format version 0: one row per sample. Migrated on open.
+const LEGACY_SAMPLES: TableDefinition<(u32, u16, i64), f64> = TableDefinition::new("samples");
+/// Samples not yet compacted, by time.
+const RECENT: TableDefinition<i64, &[u8]> = TableDefinition::new("recent");
+/// Encoded samples per (UTC day, quantity, device).
+const CHUNKS: TableDefinition<(i32, u16, u32), &[u8]> = TableDefinition::new("chunks");
+/// Counter state per (device, quantity).
+const SERIES: TableDefinition<(u32, u16), &[u8]> = TableDefinition::new("series");
+const ROLLUP_HOUR: TableDefinition<RowKey, &[u8]> = TableDefinition::new("rollup_hour");
+const ROLLUP_DAY: TableDefinition<RowKey, &[u8]> = TableDefinition::new("rollup_day");
+const ROLLUP_MONTH: TableDefinition<RowKey, &[u8]> = TableDefinition::new("rollup_month");
+
+const SECONDS_PER_DAY: i64 = 86_400;
 
 /// A storage failure.
 #[derive(Debug, Error)]
@@ -36,6 +128,9 @@ pub enum StoreError {
     DamagedUser(String),
     #[error("the stored configuration is damaged: {0}")]
     DamagedConfig(String),
+    /// Stored history does not decode.
+    #[error("the stored history is damaged: {0}")]
+    DamagedHistory(#[from] DecodeError),
     /// The first administrator exists already.
     #[error("the administrator already exists")]
     SetupClosed,
@@ -66,7 +161,8 @@ pub struct StoredUser {
     pub password_hash: String,
 }
 
-/// One value to record.
+/// One value to record. For a gauge, `min` and `max` are the extremes of the readings of the
+/// sample period and `value` their mean; for a counter all three are the reading.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sample {
     pub device_id: u32,
@@ -74,30 +170,367 @@ pub struct Sample {
     /// Unix seconds.
     pub time: i64,
     pub value: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Sample {
+    /// A single reading.
+    pub fn new(device_id: u32, quantity: Quantity, time: i64, value: f64) -> Sample {
+        Sample {
+            device_id,
+            quantity,
+            time,
+            value,
+            min: value,
+            max: value,
+        }
+    }
+
+    /// A gauge's period: the mean of its readings and their extremes.
+    pub fn with_range(self, min: f64, max: f64) -> Sample {
+        Sample { min, max, ..self }
+    }
+}
+
+/// A stored point of a series, in the quantity's base unit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StoredPoint {
+    /// Unix seconds.
+    pub time: i64,
+    pub min: f64,
+    pub value: f64,
+    pub max: f64,
+}
+
+/// The span a histogram covers, and its buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Period {
+    /// A local day, per hour (23 to 25 buckets).
+    Day,
+    /// A local month, per day.
+    Month,
+    /// A local year, per month.
+    Year,
+    /// Ten local years ending with the given date's year, per year.
+    Decade,
+}
+
+/// One bar of a histogram.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bucket {
+    /// Unix seconds of the bucket's local start (local midnight, the first of the month …).
+    pub start: i64,
+    /// Consumption in the quantity's base unit; `None` where nothing was recorded.
+    pub value: Option<f64>,
+}
+
+/// Statistics of a gauge over one bucket, in the quantity's base unit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GaugeStatistics {
+    pub min: f64,
+    /// Mean of the sample periods' means.
+    pub mean: f64,
+    pub max: f64,
+    /// How many sample periods the bucket holds.
+    pub periods: u64,
+}
+
+/// One bucket of gauge statistics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GaugeBucket {
+    /// Unix seconds of the bucket's local start.
+    pub start: i64,
+    pub statistics: Option<GaugeStatistics>,
+}
+
+/// The resolution a quantity is stored in, in its base unit: values are kept as whole multiples.
+pub fn resolution(quantity: Quantity) -> f64 {
+    match quantity.unit() {
+        Unit::WattHour | Unit::VarHour | Unit::Watt | Unit::Var | Unit::VoltAmpere => 1.0,
+        Unit::State => 1.0,
+        Unit::Volt | Unit::DegreeCelsius => 0.1,
+        Unit::Percent | Unit::Hour => 0.01,
+        Unit::Ampere | Unit::Hertz | Unit::None | Unit::CubicMetre => 0.001,
+    }
+}
+
+fn quantise(value: f64, resolution: f64) -> Option<i64> {
+    let scaled = (value / resolution).round();
+    // Well inside i64 so that differences and sums cannot overflow.
+    (scaled.is_finite() && scaled.abs() < 1.0e15).then_some(scaled as i64)
+}
+
+fn batch_entry(sample: &Sample) -> Option<BatchEntry> {
+    let resolution = resolution(sample.quantity);
+    let avg = quantise(sample.value, resolution)?;
+    let (min, max) = if sample.quantity.is_counter() {
+        (avg, avg)
+    } else {
+        (
+            quantise(sample.min, resolution).unwrap_or(avg).min(avg),
+            quantise(sample.max, resolution).unwrap_or(avg).max(avg),
+        )
+    };
+    Some(BatchEntry {
+        device: sample.device_id,
+        quantity: sample.quantity.code(),
+        min,
+        avg,
+        max,
+    })
+}
+
+const fn rollup_table(level: Level) -> TableDefinition<'static, RowKey, &'static [u8]> {
+    match level {
+        Level::Hour => ROLLUP_HOUR,
+        Level::Day => ROLLUP_DAY,
+        Level::Month => ROLLUP_MONTH,
+    }
+}
+
+fn encode_state(state: &SeriesState) -> Vec<u8> {
+    let mut out = vec![1];
+    if let Some(counter) = state.counter {
+        codec::put_signed(&mut out, counter.time);
+        codec::put_signed(&mut out, counter.reading);
+        codec::put_signed(&mut out, counter.peak_per_hour);
+    }
+    out
+}
+
+fn decode_state(bytes: &[u8]) -> Result<SeriesState, DecodeError> {
+    let mut reader = codec::Reader::new(bytes, "series state");
+    if reader.byte()? != 1 {
+        return Err(DecodeError {
+            what: "series state",
+        });
+    }
+    if reader.is_empty() {
+        return Ok(SeriesState::default());
+    }
+    Ok(SeriesState {
+        counter: Some(counter::CounterState {
+            time: reader.signed()?,
+            reading: reader.signed()?,
+            peak_per_hour: reader.signed()?,
+        }),
+    })
+}
+
+fn read_state(
+    table: &impl ReadableTable<(u32, u16), &'static [u8]>,
+    device: u32,
+    quantity: u16,
+) -> Result<SeriesState, StoreError> {
+    Ok(match table.get((device, quantity))? {
+        Some(bytes) => decode_state(bytes.value())?,
+        None => SeriesState::default(),
+    })
+}
+
+/// Points by series, as read from `recent` rows.
+type PointsBySeries = BTreeMap<(u32, u16), Vec<Point>>;
+
+fn collect_recent<'a>(
+    rows: impl Iterator<Item = Result<(i64, Vec<BatchEntry>), StoreError>> + 'a,
+    keep: impl Fn(u32, u16) -> bool,
+) -> Result<PointsBySeries, StoreError> {
+    let mut points = PointsBySeries::new();
+    for row in rows {
+        let (time, entries) = row?;
+        for entry in entries {
+            if keep(entry.device, entry.quantity) {
+                points
+                    .entry((entry.device, entry.quantity))
+                    .or_default()
+                    .push(Point {
+                        time,
+                        min: entry.min,
+                        avg: entry.avg,
+                        max: entry.max,
+                    });
+            }
+        }
+    }
+    for series in points.values_mut() {
+        // Rows are in time order; a series recorded twice at one time keeps its last value.
+        series.dedup_by(|later, earlier| {
+            let same = later.time == earlier.time;
+            if same {
+                *earlier = *later;
+            }
+            same
+        });
+    }
+    Ok(points)
 }
 
 /// The database. Cheap to clone; every method is blocking (call it from `spawn_blocking` in async
-/// code when it writes).
+/// code).
 #[derive(Debug, Clone)]
 pub struct Store {
-    database: std::sync::Arc<Database>,
+    database: Arc<Database>,
+    zone: Arc<RwLock<Tz>>,
 }
 
 impl Store {
-    /// Opens or creates the database file.
+    /// Opens or creates the database file; moves samples of the first format into the current one.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let database = Database::create(path).map_err(|source| StoreError::Open {
             path: path.display().to_string(),
             source,
         })?;
         let transaction = database.begin_write()?;
-        transaction.open_table(SAMPLES)?;
         transaction.open_table(USERS)?;
-        transaction.open_table(CONFIG)?;
+        let zone = {
+            let mut config = transaction.open_table(CONFIG)?;
+            let stored = match config.get(TIME_ZONE_KEY)? {
+                Some(record) => Some(
+                    serde_json::from_str::<String>(record.value())
+                        .ok()
+                        .and_then(|name| name.parse::<Tz>().ok())
+                        .ok_or_else(|| {
+                            StoreError::DamagedConfig(format!(
+                                "unknown time zone {}",
+                                record.value()
+                            ))
+                        })?,
+                ),
+                None => None,
+            };
+            match stored {
+                Some(zone) => zone,
+                None => {
+                    let zone = system_zone();
+                    let record = serde_json::to_string(zone.name())
+                        .map_err(|error| StoreError::DamagedConfig(error.to_string()))?;
+                    config.insert(TIME_ZONE_KEY, record.as_str())?;
+                    info!(zone = zone.name(), "time zone of the history set");
+                    zone
+                }
+            }
+        };
+        transaction.open_table(RECENT)?;
+        transaction.open_table(CHUNKS)?;
+        transaction.open_table(SERIES)?;
+        for level in [Level::Hour, Level::Day, Level::Month] {
+            transaction.open_table(rollup_table(level))?;
+        }
         transaction.commit()?;
-        Ok(Store {
-            database: std::sync::Arc::new(database),
-        })
+        let store = Store {
+            database: Arc::new(database),
+            zone: Arc::new(RwLock::new(zone)),
+        };
+        store.migrate_first_format()?;
+        Ok(store)
+    }
+
+    fn migrate_first_format(&self) -> Result<(), StoreError> {
+        let transaction = self.database.begin_write()?;
+        let legacy: Vec<Sample> = match transaction.open_table(LEGACY_SAMPLES) {
+            Ok(table) => {
+                let mut samples = Vec::new();
+                for entry in table.iter()? {
+                    let (key, value) = entry?;
+                    let (device, code, time) = key.value();
+                    if let Some(quantity) = Quantity::from_code(code) {
+                        samples.push(Sample::new(device, quantity, time, value.value()));
+                    }
+                }
+                samples
+            }
+            Err(error) => return Err(error.into()),
+        };
+        transaction.delete_table(LEGACY_SAMPLES)?;
+        if !legacy.is_empty() {
+            info!(
+                samples = legacy.len(),
+                "moving samples to the compact format"
+            );
+            self.insert(&transaction, &legacy)?;
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// The time zone of the roll-ups.
+    pub fn time_zone(&self) -> Tz {
+        *self.zone.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Today's local date in the store's time zone.
+    pub fn today(&self) -> NaiveDate {
+        chrono::Utc::now()
+            .with_timezone(&self.time_zone())
+            .date_naive()
+    }
+
+    /// Changes the time zone and rebuilds every roll-up from the kept samples, in one
+    /// transaction.
+    pub fn set_time_zone(&self, zone: Tz) -> Result<(), StoreError> {
+        let mut guard = self
+            .zone
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let transaction = self.database.begin_write()?;
+        let record = serde_json::to_string(zone.name())
+            .map_err(|error| StoreError::DamagedConfig(error.to_string()))?;
+        transaction
+            .open_table(CONFIG)?
+            .insert(TIME_ZONE_KEY, record.as_str())?;
+        for level in [Level::Hour, Level::Day, Level::Month] {
+            transaction.delete_table(rollup_table(level))?;
+            transaction.open_table(rollup_table(level))?;
+        }
+        transaction.delete_table(SERIES)?;
+        let mut calendar = Calendar::new(zone);
+        let mut states: BTreeMap<(u32, u16), SeriesState> = BTreeMap::new();
+        let mut contributions = Contributions::default();
+        {
+            let chunks = transaction.open_table(CHUNKS)?;
+            // Roll-ups are written a month of days at a time to bound memory.
+            let mut batch_start: Option<i32> = None;
+            for entry in chunks.iter()? {
+                let (key, bytes) = entry?;
+                let (day, code, device) = key.value();
+                match batch_start {
+                    Some(start) if day - start >= 31 => {
+                        contributions.finish();
+                        write_contributions(&transaction, &contributions)?;
+                        contributions = Contributions::default();
+                        batch_start = Some(day);
+                    }
+                    None => batch_start = Some(day),
+                    Some(_) => {}
+                }
+                let Some(quantity) = Quantity::from_code(code) else {
+                    continue;
+                };
+                let points = codec::decode_chunk(i64::from(day) * SECONDS_PER_DAY, bytes.value())?;
+                let state = states.entry((device, code)).or_default();
+                rollup::plan_series(
+                    &mut calendar,
+                    device,
+                    quantity,
+                    state,
+                    &points,
+                    &mut contributions,
+                );
+            }
+        }
+        contributions.finish();
+        write_contributions(&transaction, &contributions)?;
+        {
+            let mut series = transaction.open_table(SERIES)?;
+            for ((device, code), state) in &states {
+                series.insert((*device, *code), encode_state(state).as_slice())?;
+            }
+        }
+        transaction.commit()?;
+        *guard = zone;
+        info!(zone = zone.name(), "roll-ups rebuilt for the new time zone");
+        Ok(())
     }
 
     /// How many user accounts exist.
@@ -159,121 +592,402 @@ impl Store {
         Ok(())
     }
 
-    /// Records samples in one transaction: all or none survive a power cut.
+    /// Whether any sample was ever recorded.
+    pub fn has_history(&self) -> Result<bool, StoreError> {
+        let transaction = self.database.begin_read()?;
+        Ok(!transaction.open_table(SERIES)?.is_empty()?
+            || !transaction.open_table(RECENT)?.is_empty()?)
+    }
+
+    /// Records samples in one durable transaction: all or none survive a crash or a power cut.
+    /// Samples of any times may be mixed; a series' sample not newer than one already compacted
+    /// is ignored. Values that are not finite are skipped with a warning.
     pub fn record(&self, samples: &[Sample]) -> Result<(), StoreError> {
         let transaction = self.database.begin_write()?;
-        {
-            let mut table = transaction.open_table(SAMPLES)?;
-            for sample in samples {
-                table.insert(
-                    (sample.device_id, sample.quantity.code(), sample.time),
-                    sample.value,
-                )?;
-            }
-        }
+        self.insert(&transaction, samples)?;
         transaction.commit()?;
         Ok(())
     }
 
-    /// Samples of one series with `from <= time <= to`, oldest first, preceded by the last sample
-    /// before `from` if any (needed to difference counters across the first boundary).
+    fn insert(&self, transaction: &WriteTransaction, samples: &[Sample]) -> Result<(), StoreError> {
+        let mut by_time: BTreeMap<i64, Vec<BatchEntry>> = BTreeMap::new();
+        for sample in samples {
+            match batch_entry(sample) {
+                Some(entry) => by_time.entry(sample.time).or_default().push(entry),
+                None => warn!(
+                    device = sample.device_id,
+                    quantity = ?sample.quantity,
+                    value = sample.value,
+                    "value not recorded: not a finite number in range"
+                ),
+            }
+        }
+        let newest = {
+            let mut recent = transaction.open_table(RECENT)?;
+            let mut bytes = Vec::new();
+            for (time, entries) in &by_time {
+                bytes.clear();
+                if let Some(existing) = recent.get(*time)? {
+                    bytes.extend_from_slice(existing.value());
+                }
+                codec::encode_batch(&mut bytes, entries);
+                recent.insert(*time, bytes.as_slice())?;
+            }
+            match recent.last()? {
+                Some((key, _)) => key.value(),
+                None => return Ok(()),
+            }
+        };
+        // Compact every complete UTC hour; the current hour stays in `recent`.
+        self.compact(transaction, newest.div_euclid(3600) * 3600)
+    }
+
+    /// Moves the `recent` rows older than `cutoff` into chunks and roll-ups.
+    fn compact(&self, transaction: &WriteTransaction, cutoff: i64) -> Result<(), StoreError> {
+        let points = {
+            let mut recent = transaction.open_table(RECENT)?;
+            let mut rows = Vec::new();
+            for entry in recent.range(..cutoff)? {
+                let (key, bytes) = entry?;
+                rows.push((key.value(), codec::decode_batch(bytes.value())?));
+            }
+            if rows.is_empty() {
+                return Ok(());
+            }
+            for (time, _) in &rows {
+                recent.remove(*time)?;
+            }
+            collect_recent(rows.into_iter().map(Ok), |_, _| true)?
+        };
+        let mut calendar = Calendar::new(self.time_zone());
+        let mut contributions = Contributions::default();
+        {
+            let mut series = transaction.open_table(SERIES)?;
+            let mut chunks = transaction.open_table(CHUNKS)?;
+            for ((device, code), points) in points {
+                let Some(quantity) = Quantity::from_code(code) else {
+                    warn!(device, code, "samples of an unknown quantity dropped");
+                    continue;
+                };
+                let mut state = read_state(&series, device, code)?;
+                let last = state.last_time();
+                let fresh: Vec<Point> = points
+                    .into_iter()
+                    .filter(|point| last.is_none_or(|last| point.time > last))
+                    .collect();
+                if fresh.is_empty() {
+                    continue;
+                }
+                rollup::plan_series(
+                    &mut calendar,
+                    device,
+                    quantity,
+                    &mut state,
+                    &fresh,
+                    &mut contributions,
+                );
+                series.insert((device, code), encode_state(&state).as_slice())?;
+                for day_points in fresh.chunk_by(|a, b| {
+                    a.time.div_euclid(SECONDS_PER_DAY) == b.time.div_euclid(SECONDS_PER_DAY)
+                }) {
+                    let day = day_points[0].time.div_euclid(SECONDS_PER_DAY);
+                    let day_start = day * SECONDS_PER_DAY;
+                    let key = (day as i32, code, device);
+                    let mut all = match chunks.get(key)? {
+                        Some(bytes) => codec::decode_chunk(day_start, bytes.value())?,
+                        None => Vec::new(),
+                    };
+                    all.extend_from_slice(day_points);
+                    chunks.insert(key, codec::encode_chunk(day_start, &all).as_slice())?;
+                }
+            }
+        }
+        contributions.finish();
+        write_contributions(transaction, &contributions)
+    }
+
+    /// The stored points of one series with `from <= time <= to`, oldest first.
     pub fn series(
         &self,
         device_id: u32,
         quantity: Quantity,
         from: i64,
         to: i64,
-    ) -> Result<Vec<(i64, f64)>, StoreError> {
+    ) -> Result<Vec<StoredPoint>, StoreError> {
         let transaction = self.database.begin_read()?;
-        let table = transaction.open_table(SAMPLES)?;
         let code = quantity.code();
-        let mut samples = Vec::new();
-        if let Some(entry) = table
-            .range((device_id, code, i64::MIN)..(device_id, code, from))?
-            .next_back()
+        let mut points = Vec::new();
         {
-            let (key, value) = entry?;
-            samples.push((key.value().2, value.value()));
+            let chunks = transaction.open_table(CHUNKS)?;
+            let stored_days = match (chunks.first()?, chunks.last()?) {
+                (Some((first, _)), Some((last, _))) => Some((first.value().0, last.value().0)),
+                _ => None,
+            };
+            if let Some((first_day, last_day)) = stored_days {
+                let from_day = from.div_euclid(SECONDS_PER_DAY).max(i64::from(first_day));
+                let to_day = to.div_euclid(SECONDS_PER_DAY).min(i64::from(last_day));
+                for day in from_day..=to_day {
+                    if let Some(bytes) = chunks.get((day as i32, code, device_id))? {
+                        points.extend(codec::decode_chunk(day * SECONDS_PER_DAY, bytes.value())?);
+                    }
+                }
+            }
         }
-        for entry in table.range((device_id, code, from)..=(device_id, code, to))? {
-            let (key, value) = entry?;
-            samples.push((key.value().2, value.value()));
+        let recent = recent_points(&transaction, from, to, |device, quantity| {
+            device == device_id && quantity == code
+        })?;
+        if let Some(fresh) = recent.into_values().next() {
+            let last = points.last().map(|point| point.time);
+            points.extend(
+                fresh
+                    .into_iter()
+                    .filter(|point| last.is_none_or(|last| point.time > last)),
+            );
         }
-        Ok(samples)
+        let resolution = resolution(quantity);
+        Ok(points
+            .into_iter()
+            .filter(|point| from <= point.time && point.time <= to)
+            .map(|point| StoredPoint {
+                time: point.time,
+                min: point.min as f64 * resolution,
+                value: point.avg as f64 * resolution,
+                max: point.max as f64 * resolution,
+            })
+            .collect())
     }
+
+    /// Consumption of a set of devices (their sum) per bucket of a period: per local hour of
+    /// `date`'s day, per day of its month, per month of its year, or per year of the ten years
+    /// ending with its year. `quantity` is the counter (see
+    /// [`shared::Commodity::consumption_quantity`]); "per load", "per group" and "total" are the
+    /// device sets the installation model gives.
+    pub fn consumption_histogram(
+        &self,
+        devices: &[u32],
+        quantity: Quantity,
+        period: Period,
+        date: NaiveDate,
+    ) -> Result<Vec<Bucket>, StoreError> {
+        let resolution = resolution(quantity);
+        Ok(self
+            .slots(devices, quantity, period, date)?
+            .into_iter()
+            .map(|(start, slot)| Bucket {
+                start,
+                value: match slot {
+                    Slot::Consumption(value) => Some(value as f64 * resolution),
+                    _ => None,
+                },
+            })
+            .collect())
+    }
+
+    /// Minimum, mean and maximum of a gauge per bucket of a period (see
+    /// [`Store::consumption_histogram`] for the buckets); several devices are pooled.
+    pub fn gauge_histogram(
+        &self,
+        devices: &[u32],
+        quantity: Quantity,
+        period: Period,
+        date: NaiveDate,
+    ) -> Result<Vec<GaugeBucket>, StoreError> {
+        let resolution = resolution(quantity);
+        Ok(self
+            .slots(devices, quantity, period, date)?
+            .into_iter()
+            .map(|(start, slot)| GaugeBucket {
+                start,
+                statistics: match slot {
+                    Slot::Gauge {
+                        count,
+                        min,
+                        max,
+                        sum,
+                    } if count > 0 => Some(GaugeStatistics {
+                        min: min as f64 * resolution,
+                        mean: sum as f64 / count as f64 * resolution,
+                        max: max as f64 * resolution,
+                        periods: count,
+                    }),
+                    _ => None,
+                },
+            })
+            .collect())
+    }
+
+    fn slots(
+        &self,
+        devices: &[u32],
+        quantity: Quantity,
+        period: Period,
+        date: NaiveDate,
+    ) -> Result<Vec<(i64, Slot)>, StoreError> {
+        let mut devices = devices.to_vec();
+        devices.sort_unstable();
+        devices.dedup();
+        let code = quantity.code();
+        let mut calendar = Calendar::new(self.time_zone());
+        let layout = Layout::new(&calendar, period, date);
+        let mut buckets: Vec<(i64, Slot)> = layout
+            .starts
+            .iter()
+            .map(|&start| (start, Slot::Empty))
+            .collect();
+        let mut add = |key_index: usize, slots: &[Slot]| {
+            for (slot_index, slot) in slots.iter().enumerate() {
+                let bucket = if layout.one_bucket_per_key {
+                    key_index
+                } else {
+                    slot_index
+                };
+                if let Some((_, target)) = buckets.get_mut(bucket) {
+                    *target = target.merge(*slot);
+                }
+            }
+        };
+        let transaction = self.database.begin_read()?;
+        {
+            let table = transaction.open_table(rollup_table(layout.level))?;
+            for (key_index, &key) in layout.keys.iter().enumerate() {
+                for entry in table.range((key, code, 0)..=(key, code, u32::MAX))? {
+                    let (row_key, bytes) = entry?;
+                    if devices.binary_search(&row_key.value().2).is_ok() {
+                        add(key_index, &codec::decode_row(bytes.value())?);
+                    }
+                }
+            }
+        }
+        // Samples not yet compacted, through the same rules as the compaction.
+        let recent = recent_points(&transaction, i64::MIN, i64::MAX, |device, quantity| {
+            quantity == code && devices.binary_search(&device).is_ok()
+        })?;
+        if !recent.is_empty() {
+            let series = transaction.open_table(SERIES)?;
+            let mut contributions = Contributions::default();
+            for ((device, code), points) in recent {
+                let mut state = read_state(&series, device, code)?;
+                rollup::plan_series(
+                    &mut calendar,
+                    device,
+                    quantity,
+                    &mut state,
+                    &points,
+                    &mut contributions,
+                );
+            }
+            contributions.finish();
+            for ((level, (key, _, _)), slots) in &contributions.rows {
+                if *level != layout.level {
+                    continue;
+                }
+                if let Some(key_index) = layout.keys.iter().position(|candidate| candidate == key)
+                {
+                    add(key_index, slots);
+                }
+            }
+        }
+        Ok(buckets)
+    }
+}
+
+/// Where a period's buckets come from.
+struct Layout {
+    level: Level,
+    keys: Vec<i32>,
+    /// Decade: a bucket per row (year), its slots summed; otherwise a bucket per slot.
+    one_bucket_per_key: bool,
+    starts: Vec<i64>,
+}
+
+impl Layout {
+    fn new(calendar: &Calendar, period: Period, date: NaiveDate) -> Layout {
+        let day = calendar.day(date);
+        match period {
+            Period::Day => Layout {
+                level: Level::Hour,
+                keys: vec![day.day_number],
+                one_bucket_per_key: false,
+                starts: (0..day.hours() as i64)
+                    .map(|hour| day.start + hour * 3600)
+                    .collect(),
+            },
+            Period::Month => {
+                let first = date.with_day0(0).unwrap_or(date);
+                Layout {
+                    level: Level::Day,
+                    keys: vec![day.month_number],
+                    one_bucket_per_key: false,
+                    starts: first
+                        .iter_days()
+                        .take(calendar::days_in_month(day.month_number))
+                        .map(|date| calendar.first_instant(date))
+                        .collect(),
+                }
+            }
+            Period::Year => Layout {
+                level: Level::Month,
+                keys: vec![day.year],
+                one_bucket_per_key: false,
+                starts: (0..12)
+                    .filter_map(|month| calendar::month_start(day.year * 12 + month))
+                    .map(|date| calendar.first_instant(date))
+                    .collect(),
+            },
+            Period::Decade => {
+                let years: Vec<i32> = (day.year - 9..=day.year).collect();
+                Layout {
+                    level: Level::Month,
+                    starts: years
+                        .iter()
+                        .filter_map(|year| calendar::month_start(year * 12))
+                        .map(|date| calendar.first_instant(date))
+                        .collect(),
+                    keys: years,
+                    one_bucket_per_key: true,
+                }
+            }
+        }
+    }
+}
+
+
+/// Points of `recent` rows with `from <= time <= to` of the series `keep` accepts.
+fn recent_points(
+    transaction: &ReadTransaction,
+    from: i64,
+    to: i64,
+    keep: impl Fn(u32, u16) -> bool,
+) -> Result<PointsBySeries, StoreError> {
+    let recent = transaction.open_table(RECENT)?;
+    let rows = recent.range(from..=to)?.map(|entry| {
+        let (key, bytes) = entry?;
+        Ok((key.value(), codec::decode_batch(bytes.value())?))
+    });
+    collect_recent(rows, keep)
+}
+
+/// Adds slots to the roll-up rows.
+fn write_contributions(
+    transaction: &WriteTransaction,
+    contributions: &Contributions,
+) -> Result<(), StoreError> {
+    let mut tables = [
+        transaction.open_table(ROLLUP_HOUR)?,
+        transaction.open_table(ROLLUP_DAY)?,
+        transaction.open_table(ROLLUP_MONTH)?,
+    ];
+    for ((level, key), slots) in &contributions.rows {
+        let table = &mut tables[*level as usize];
+        let mut row = match table.get(*key)? {
+            Some(bytes) => codec::decode_row(bytes.value())?,
+            None => Vec::new(),
+        };
+        rollup::merge_into(&mut row, slots);
+        table.insert(*key, codec::encode_row(&row).as_slice())?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("test.redb")).unwrap();
-        (dir, store)
-    }
-
-    fn admin(name: &str) -> StoredUser {
-        StoredUser {
-            username: name.into(),
-            role: Role::Administrator,
-            password_hash: "$argon2id$x".into(),
-        }
-    }
-
-    #[test]
-    fn only_one_first_administrator() {
-        let (_dir, store) = store();
-        assert_eq!(store.user_count().unwrap(), 0);
-        store.create_first_administrator(&admin("alice")).unwrap();
-        assert!(matches!(
-            store.create_first_administrator(&admin("bob")),
-            Err(StoreError::SetupClosed)
-        ));
-        assert_eq!(store.user("alice").unwrap(), Some(admin("alice")));
-        assert_eq!(store.user("bob").unwrap(), None);
-    }
-
-    #[test]
-    fn series_include_the_sample_before_the_range() {
-        let (_dir, store) = store();
-        let sample = |device_id, time, value| Sample {
-            device_id,
-            quantity: Quantity::ActiveEnergyImport,
-            time,
-            value,
-        };
-        store
-            .record(&[
-                sample(1, 10, 1.0),
-                sample(1, 20, 2.0),
-                sample(1, 30, 3.0),
-                sample(2, 25, 9.0),
-            ])
-            .unwrap();
-        assert_eq!(
-            store
-                .series(1, Quantity::ActiveEnergyImport, 15, 30)
-                .unwrap(),
-            vec![(10, 1.0), (20, 2.0), (30, 3.0)]
-        );
-        assert!(
-            store
-                .series(1, Quantity::ActivePower, 0, 100)
-                .unwrap()
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn data_survives_reopening() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("test.redb");
-        {
-            let store = Store::open(&path).unwrap();
-            store.create_first_administrator(&admin("alice")).unwrap();
-        }
-        let store = Store::open(&path).unwrap();
-        assert_eq!(store.user_count().unwrap(), 1);
-    }
-}
+mod tests;

@@ -1,21 +1,99 @@
-//! Writes the latest values into the store at the sample rate.
+//! Writes the latest values into the store at the sample rate. Counters are recorded as read at
+//! the end of the period; gauges as the minimum, mean and maximum of every reading taken during
+//! the period (followed through the live state's change broadcast), so a short peak between two
+//! samples is not lost.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use shared::DeviceStatus;
+use shared::{DeviceInfo, DeviceStatus, Quantity};
+use tokio::sync::broadcast::error::RecvError;
 use tracing::warn;
 
 use super::{Sample, Store};
 use crate::live::LiveState;
 
+/// Readings of one gauge during the current period.
+#[derive(Debug, Clone, Copy)]
+struct Extremes {
+    min: f64,
+    max: f64,
+    sum: f64,
+    count: u32,
+}
+
+impl Extremes {
+    fn new(value: f64) -> Extremes {
+        Extremes {
+            min: value,
+            max: value,
+            sum: value,
+            count: 1,
+        }
+    }
+
+    fn add(&mut self, value: f64) {
+        self.min = self.min.min(value);
+        self.max = self.max.max(value);
+        self.sum += value;
+        self.count += 1;
+    }
+}
+
+/// Gauge readings of the current period by (device, quantity).
+#[derive(Debug, Default)]
+struct Period {
+    gauges: HashMap<(u32, Quantity), Extremes>,
+}
+
+impl Period {
+    fn take_in(&mut self, device: &DeviceInfo) {
+        if device.status != DeviceStatus::On {
+            return;
+        }
+        for reading in &device.values {
+            if reading.quantity.is_counter() || !reading.value.is_finite() {
+                continue;
+            }
+            self.gauges
+                .entry((device.id, reading.quantity))
+                .and_modify(|extremes| extremes.add(reading.value))
+                .or_insert_with(|| Extremes::new(reading.value));
+        }
+    }
+}
+
 /// Records every `period`, on multiples of the period (10-minute samples land on :00, :10, …).
 pub async fn run(store: Store, live: LiveState, period: Duration) {
     let period_seconds = period.as_secs().max(1) as i64;
+    let mut changes = live.subscribe();
+    let mut current = Period::default();
     loop {
         let now = chrono::Utc::now().timestamp();
         let next = (now / period_seconds + 1) * period_seconds;
-        tokio::time::sleep(Duration::from_secs((next - now).max(1) as u64)).await;
-        let samples = samples_at(&live, next, period_seconds);
+        let tick = tokio::time::sleep(Duration::from_secs((next - now).max(1) as u64));
+        tokio::pin!(tick);
+        loop {
+            tokio::select! {
+                () = &mut tick => break,
+                change = changes.recv() => match change {
+                    Ok(device) => current.take_in(&device),
+                    // Missed readings only narrow the extremes; the latest values are still in
+                    // the live state.
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => {
+                        (&mut tick).await;
+                        break;
+                    }
+                },
+            }
+        }
+        let samples = samples_at(
+            &live,
+            next,
+            period_seconds,
+            &std::mem::take(&mut current),
+        );
         if samples.is_empty() {
             continue;
         }
@@ -30,7 +108,7 @@ pub async fn run(store: Store, live: LiveState, period: Duration) {
 
 /// The samples to record at `time`: values of devices read successfully within the last period.
 /// A value older than that is not recorded as if it were current.
-fn samples_at(live: &LiveState, time: i64, period_seconds: i64) -> Vec<Sample> {
+fn samples_at(live: &LiveState, time: i64, period_seconds: i64, period: &Period) -> Vec<Sample> {
     live.snapshot()
         .into_iter()
         .filter(|device| {
@@ -41,12 +119,68 @@ fn samples_at(live: &LiveState, time: i64, period_seconds: i64) -> Vec<Sample> {
         })
         .flat_map(|device| {
             let device_id = device.id;
-            device.values.into_iter().map(move |reading| Sample {
-                device_id,
-                quantity: reading.quantity,
-                time,
-                value: reading.value,
+            device.values.into_iter().map(move |reading| {
+                let sample = Sample::new(device_id, reading.quantity, time, reading.value);
+                match period.gauges.get(&(device_id, reading.quantity)) {
+                    Some(extremes) if !reading.quantity.is_counter() => Sample {
+                        value: extremes.sum / f64::from(extremes.count),
+                        ..sample
+                    }
+                    .with_range(extremes.min, extremes.max),
+                    _ => sample,
+                }
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::Reading;
+
+    fn device(values: &[(Quantity, f64)]) -> DeviceInfo {
+        DeviceInfo {
+            id: 3,
+            gateway_id: 1,
+            name: "Flat 1".into(),
+            modbus_address: 2,
+            position: None,
+            model_id: "m".into(),
+            model_name: "M".into(),
+            commodity: shared::Commodity::Electricity,
+            status: DeviceStatus::On,
+            last_error: None,
+            values: values
+                .iter()
+                .map(|&(quantity, value)| Reading { quantity, value })
+                .collect(),
+            updated_at: Some(1_000_000),
+        }
+    }
+
+    #[test]
+    fn gauges_are_summarised_and_counters_taken_as_read() {
+        let mut period = Period::default();
+        for (power, energy) in [(100.0, 10.0), (900.0, 11.0), (200.0, 12.0)] {
+            period.take_in(&device(&[
+                (Quantity::ActivePower, power),
+                (Quantity::ActiveEnergyImport, energy),
+            ]));
+        }
+        let live = LiveState::new(vec![device(&[
+            (Quantity::ActivePower, 200.0),
+            (Quantity::ActiveEnergyImport, 12.0),
+        ])]);
+        let samples = samples_at(&live, 1_000, 600, &period);
+        assert_eq!(
+            samples,
+            vec![
+                Sample::new(3, Quantity::ActivePower, 1_000, 400.0).with_range(100.0, 900.0),
+                Sample::new(3, Quantity::ActiveEnergyImport, 1_000, 12.0),
+            ]
+        );
+        // A device not read during the period is not recorded.
+        assert!(samples_at(&live, 10_000, 600, &period).is_empty());
+    }
 }

@@ -23,6 +23,7 @@ pub async fn serve_backend(site_toml: &str) -> (String, tempfile::TempDir) {
         sample_period: Duration::from_secs(1),
         poll_cycle: Duration::from_millis(200),
         session_idle: Duration::from_secs(600),
+        demo_history: false,
     };
     let started = backend::start(&options).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

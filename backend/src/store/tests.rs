@@ -1,0 +1,357 @@
+//! Tests of the store against hand-computed expectations.
+
+use super::*;
+
+fn store_in(zone: Tz) -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("test.redb")).unwrap();
+    store.set_time_zone(zone).unwrap();
+    (dir, store)
+}
+
+fn admin(name: &str) -> StoredUser {
+    StoredUser {
+        username: name.into(),
+        role: Role::Administrator,
+        password_hash: "$argon2id$x".into(),
+    }
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+const ENERGY: Quantity = Quantity::ActiveEnergyImport;
+
+/// A counter read every 10 minutes over `[from, to]`, growing by `per_sample` Wh each time.
+fn counter(device: u32, from: i64, to: i64, start: f64, per_sample: f64) -> Vec<Sample> {
+    (0..)
+        .map(|i| from + 600 * i)
+        .take_while(|&time| time <= to)
+        .enumerate()
+        .map(|(i, time)| Sample::new(device, ENERGY, time, start + per_sample * i as f64))
+        .collect()
+}
+
+fn values(buckets: &[Bucket]) -> Vec<Option<f64>> {
+    buckets.iter().map(|bucket| bucket.value).collect()
+}
+
+// Local midnights (the same in Oslo and Paris, both UTC+1 in winter, UTC+2 in summer).
+const MARCH_28: i64 = 1_774_652_400;
+const MARCH_29: i64 = 1_774_738_800;
+const MARCH_30: i64 = 1_774_821_600;
+const OCTOBER_25: i64 = 1_792_879_200;
+const OCTOBER_26: i64 = 1_792_969_200;
+
+#[test]
+fn only_one_first_administrator() {
+    let (_dir, store) = store_in(Tz::UTC);
+    assert_eq!(store.user_count().unwrap(), 0);
+    store.create_first_administrator(&admin("alice")).unwrap();
+    assert!(matches!(
+        store.create_first_administrator(&admin("bob")),
+        Err(StoreError::SetupClosed)
+    ));
+    assert_eq!(store.user("alice").unwrap(), Some(admin("alice")));
+    assert_eq!(store.user("bob").unwrap(), None);
+}
+
+#[test]
+fn data_and_time_zone_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.redb");
+    {
+        let store = Store::open(&path).unwrap();
+        store.set_time_zone(chrono_tz::Europe::Oslo).unwrap();
+        store.create_first_administrator(&admin("alice")).unwrap();
+        store.record(&counter(1, 0, 7_200, 100.0, 5.0)).unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.user_count().unwrap(), 1);
+    assert_eq!(store.time_zone(), chrono_tz::Europe::Oslo);
+    assert_eq!(store.series(1, ENERGY, 0, 7_200).unwrap().len(), 13);
+    assert!(store.has_history().unwrap());
+}
+
+#[test]
+fn a_23_hour_day_in_oslo_and_a_25_hour_day_in_paris() {
+    // 10 Wh every 10 minutes: 60 Wh per hour, whatever the clock says.
+    let (_dir, oslo) = store_in(chrono_tz::Europe::Oslo);
+    oslo.record(&counter(1, MARCH_28, MARCH_30 + 3_600, 1_000.0, 10.0))
+        .unwrap();
+    let day = oslo
+        .consumption_histogram(&[1], ENERGY, Period::Day, date(2026, 3, 29))
+        .unwrap();
+    assert_eq!(values(&day), vec![Some(60.0); 23]);
+    // The third bar starts at 03:00 local time, one hour of real time after 01:00.
+    assert_eq!(day[0].start, MARCH_29);
+    assert_eq!(day[2].start, MARCH_29 + 2 * 3_600);
+    assert_eq!(day[22].start + 3_600, MARCH_30);
+    let month = oslo
+        .consumption_histogram(&[1], ENERGY, Period::Month, date(2026, 3, 1))
+        .unwrap();
+    assert_eq!(month.len(), 31);
+    assert_eq!(month[27].value, Some(1_440.0));
+    assert_eq!(month[28].value, Some(1_380.0));
+    assert_eq!(month[28].start, MARCH_29);
+    assert_eq!(month[26].value, None);
+
+    let (_dir, paris) = store_in(chrono_tz::Europe::Paris);
+    paris
+        .record(&counter(1, OCTOBER_25 - 3_600, OCTOBER_26 + 600, 0.0, 10.0))
+        .unwrap();
+    let day = paris
+        .consumption_histogram(&[1], ENERGY, Period::Day, date(2026, 10, 25))
+        .unwrap();
+    assert_eq!(values(&day), vec![Some(60.0); 25]);
+    assert_eq!(day[24].start + 3_600, OCTOBER_26);
+    let year = paris
+        .consumption_histogram(&[1], ENERGY, Period::Year, date(2026, 10, 25))
+        .unwrap();
+    // October: the last hour of the 24th (60), the 25-hour day (1500) and the first ten minutes
+    // of the 26th (10).
+    assert_eq!(year[9].value, Some(1_570.0));
+    assert_eq!(year[8].value, None);
+}
+
+#[test]
+fn a_meter_reset_and_a_gap_by_hand() {
+    let (_dir, store) = store_in(chrono_tz::Europe::Paris);
+    let midnight = MARCH_28;
+    let at = |hours: i64, minutes: i64| midnight + hours * 3_600 + minutes * 60;
+    let mut samples = vec![
+        // 00:00-01:00: +60 Wh.
+        Sample::new(7, ENERGY, at(0, 0), 50_000.0),
+        Sample::new(7, ENERGY, at(0, 30), 50_030.0),
+        Sample::new(7, ENERGY, at(1, 0), 50_060.0),
+        // 01:00-02:00: reset to zero at 01:30, then counting again: 10 + 25 + 25 = 60 Wh.
+        Sample::new(7, ENERGY, at(1, 10), 50_070.0),
+        Sample::new(7, ENERGY, at(1, 30), 25.0),
+        Sample::new(7, ENERGY, at(2, 0), 50.0),
+        // 02:00-05:00: nothing read; the 300 Wh seen at 05:00 spread over three hours.
+        Sample::new(7, ENERGY, at(5, 0), 350.0),
+        // 05:00-06:00: a misread register (absurd jump), then back on track: counts nothing
+        // for the jump, the jump's reading becomes the reference.
+        Sample::new(7, ENERGY, at(5, 20), 9_000_350.0),
+        Sample::new(7, ENERGY, at(6, 0), 9_000_390.0),
+    ];
+    // Out of order on purpose: the store sorts by time.
+    samples.reverse();
+    store.record(&samples).unwrap();
+    let day = store
+        .consumption_histogram(&[7], ENERGY, Period::Day, date(2026, 3, 28))
+        .unwrap();
+    assert_eq!(
+        values(&day[..7]),
+        vec![
+            Some(60.0),
+            Some(60.0),
+            Some(100.0),
+            Some(100.0),
+            Some(100.0),
+            Some(40.0),
+            None
+        ]
+    );
+    // Never negative, and the day's total is the sum of the rules' answers.
+    let month = store
+        .consumption_histogram(&[7], ENERGY, Period::Month, date(2026, 3, 28))
+        .unwrap();
+    assert_eq!(month[27].value, Some(460.0));
+}
+
+#[test]
+fn recent_samples_count_before_and_after_compaction_alike() {
+    let from = MARCH_28;
+    let to = MARCH_28 + 5 * 3_600 + 1_800;
+    let samples = counter(3, from, to, 0.0, 7.0);
+    // One store records all at once; the other one sample per commit, like the recorder.
+    let (_dir, bulk) = store_in(chrono_tz::Europe::Paris);
+    bulk.record(&samples).unwrap();
+    let (_dir, live) = store_in(chrono_tz::Europe::Paris);
+    for sample in &samples {
+        live.record(std::slice::from_ref(sample)).unwrap();
+    }
+    for store in [&bulk, &live] {
+        let day = store
+            .consumption_histogram(&[3], ENERGY, Period::Day, date(2026, 3, 28))
+            .unwrap();
+        // Five full hours of 42 Wh, then 21 Wh of the current (not yet compacted) hour.
+        assert_eq!(
+            values(&day[..7]),
+            vec![
+                Some(42.0),
+                Some(42.0),
+                Some(42.0),
+                Some(42.0),
+                Some(42.0),
+                Some(21.0),
+                None
+            ]
+        );
+        let points = store.series(3, ENERGY, from, to).unwrap();
+        assert_eq!(points.len(), samples.len());
+        assert_eq!(points.last().unwrap().value, 33.0 * 7.0);
+    }
+}
+
+#[test]
+fn totals_sum_the_devices_asked_for() {
+    let (_dir, store) = store_in(chrono_tz::Europe::Paris);
+    let mut samples = Vec::new();
+    for device in 1..=3 {
+        samples.extend(counter(
+            device,
+            MARCH_28,
+            MARCH_29,
+            1_000.0 * f64::from(device),
+            f64::from(device),
+        ));
+    }
+    store.record(&samples).unwrap();
+    let total = |devices: &[u32]| {
+        store
+            .consumption_histogram(devices, ENERGY, Period::Month, date(2026, 3, 1))
+            .unwrap()[27]
+            .value
+    };
+    // 144 intervals a day: device d uses 144·d Wh.
+    assert_eq!(total(&[1, 2, 3]), Some(864.0));
+    // Device 2 "excluded from totals": the caller leaves it out of the set.
+    assert_eq!(total(&[1, 3]), Some(576.0));
+    assert_eq!(total(&[3, 3, 1]), Some(576.0));
+    assert_eq!(total(&[9]), None);
+    // The water meter's volume is another quantity: not mixed in.
+    store
+        .record(&[
+            Sample::new(1, Quantity::Volume, MARCH_28 + 600, 10.0),
+            Sample::new(1, Quantity::Volume, MARCH_28 + 1_200, 10.5),
+        ])
+        .unwrap();
+    assert_eq!(total(&[1, 2, 3]), Some(864.0));
+    let water = store
+        .consumption_histogram(&[1], Quantity::Volume, Period::Day, date(2026, 3, 28))
+        .unwrap();
+    assert_eq!(water[0].value, Some(0.5));
+    let decade = store
+        .consumption_histogram(&[1, 2, 3], ENERGY, Period::Decade, date(2026, 3, 1))
+        .unwrap();
+    assert_eq!(decade.len(), 10);
+    assert_eq!(decade[9].value, Some(864.0));
+    assert_eq!(decade[8].value, None);
+}
+
+#[test]
+fn gauges_keep_min_mean_and_max() {
+    let (_dir, store) = store_in(chrono_tz::Europe::Paris);
+    let power = Quantity::ActivePower;
+    store
+        .record(&[
+            Sample::new(4, power, MARCH_28 + 600, 100.0).with_range(50.0, 900.0),
+            Sample::new(4, power, MARCH_28 + 1_200, 300.0).with_range(280.0, 320.0),
+            Sample::new(4, power, MARCH_28 + 4_200, -200.0),
+            Sample::new(4, power, MARCH_28 + 90_000, 0.0),
+        ])
+        .unwrap();
+    let day = store
+        .gauge_histogram(&[4], power, Period::Day, date(2026, 3, 28))
+        .unwrap();
+    assert_eq!(
+        day[0].statistics,
+        Some(GaugeStatistics {
+            min: 50.0,
+            mean: 200.0,
+            max: 900.0,
+            periods: 2
+        })
+    );
+    assert_eq!(day[1].statistics.unwrap().min, -200.0);
+    assert_eq!(day[2].statistics, None);
+    let points = store
+        .series(4, power, MARCH_28, MARCH_28 + 1_200)
+        .unwrap();
+    assert_eq!(
+        points[0],
+        StoredPoint {
+            time: MARCH_28 + 600,
+            min: 50.0,
+            value: 100.0,
+            max: 900.0
+        }
+    );
+}
+
+#[test]
+fn changing_the_time_zone_rebuilds_the_roll_ups() {
+    let samples = counter(1, MARCH_28, MARCH_30, 0.0, 10.0);
+    let (_dir, store) = store_in(Tz::UTC);
+    store.record(&samples).unwrap();
+    let utc_day = store
+        .consumption_histogram(&[1], ENERGY, Period::Day, date(2026, 3, 29))
+        .unwrap();
+    assert_eq!(utc_day.len(), 24);
+    store.set_time_zone(chrono_tz::Europe::Oslo).unwrap();
+    let (_dir, direct) = store_in(chrono_tz::Europe::Oslo);
+    direct.record(&samples).unwrap();
+    for period in [Period::Day, Period::Month, Period::Year] {
+        assert_eq!(
+            store
+                .consumption_histogram(&[1], ENERGY, period, date(2026, 3, 29))
+                .unwrap(),
+            direct
+                .consumption_histogram(&[1], ENERGY, period, date(2026, 3, 29))
+                .unwrap()
+        );
+    }
+}
+
+#[test]
+fn late_and_repeated_samples_change_nothing() {
+    let (_dir, store) = store_in(Tz::UTC);
+    store.record(&counter(1, 0, 7_200, 0.0, 10.0)).unwrap();
+    let before = store
+        .consumption_histogram(&[1], ENERGY, Period::Day, date(1970, 1, 1))
+        .unwrap();
+    // An old sample (already compacted) and an absurd value for a past time.
+    store
+        .record(&[
+            Sample::new(1, ENERGY, 600, 99_999.0),
+            Sample::new(1, ENERGY, 1_200, f64::NAN),
+        ])
+        .unwrap();
+    // Recording the next hour compacts again; the late samples are dropped.
+    store.record(&counter(1, 7_800, 10_800, 130.0, 10.0)).unwrap();
+    let after = store
+        .consumption_histogram(&[1], ENERGY, Period::Day, date(1970, 1, 1))
+        .unwrap();
+    assert_eq!(values(&after[..2]), values(&before[..2]));
+    assert_eq!(after[2].value, Some(60.0));
+}
+
+#[test]
+fn samples_of_the_first_format_are_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.redb");
+    {
+        let database = Database::create(&path).unwrap();
+        let transaction = database.begin_write().unwrap();
+        {
+            let mut table = transaction.open_table(LEGACY_SAMPLES).unwrap();
+            for (time, value) in [(0, 1.0), (600, 2.0), (1_200, 4.0)] {
+                table.insert((5, ENERGY.code(), time), value).unwrap();
+            }
+        }
+        transaction.commit().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let points = store.series(5, ENERGY, 0, 1_200).unwrap();
+    assert_eq!(
+        points.iter().map(|point| point.value).collect::<Vec<_>>(),
+        vec![1.0, 2.0, 4.0]
+    );
+    drop(store);
+    // Moved once: reopening does not duplicate.
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.series(5, ENERGY, 0, 1_200).unwrap().len(), 3);
+}
