@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use shared::DeviceDiagnostics;
 
+use super::rtu_client::ExchangeError;
+
 /// How many reply times are kept for the median and the 95th percentile.
 const LATENCY_SAMPLES: usize = 256;
 /// The window of the request rate.
@@ -19,7 +21,25 @@ pub enum Outcome {
     Timeout,
     CrcError,
     Exception,
+    /// Too short, or not a reply to the request.
+    Garbled,
+    /// A well-formed reply from another unit id.
+    WrongUnit,
     OtherError,
+}
+
+impl Outcome {
+    /// The outcome class of a failed exchange.
+    pub fn of(error: &ExchangeError) -> Outcome {
+        match error {
+            ExchangeError::Timeout(_) => Outcome::Timeout,
+            ExchangeError::Exception { .. } => Outcome::Exception,
+            ExchangeError::Crc => Outcome::CrcError,
+            ExchangeError::Garbled(_) => Outcome::Garbled,
+            ExchangeError::WrongUnit { .. } => Outcome::WrongUnit,
+            ExchangeError::Transport(_) => Outcome::OtherError,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -29,6 +49,9 @@ struct Counters {
     crc_errors: u64,
     exceptions: u64,
     other_errors: u64,
+    garbled_frames: u64,
+    wrong_unit_replies: u64,
+    timeout: Option<Duration>,
     latencies_ms: VecDeque<f64>,
     recent_requests: VecDeque<Instant>,
     last_success: Option<i64>,
@@ -75,8 +98,21 @@ impl Diagnostics {
             Outcome::Timeout => counters.timeouts += 1,
             Outcome::CrcError => counters.crc_errors += 1,
             Outcome::Exception => counters.exceptions += 1,
+            Outcome::Garbled => {
+                counters.garbled_frames += 1;
+                counters.other_errors += 1;
+            }
+            Outcome::WrongUnit => {
+                counters.wrong_unit_replies += 1;
+                counters.other_errors += 1;
+            }
             Outcome::OtherError => counters.other_errors += 1,
         }
+    }
+
+    /// Notes the reply timeout the poller now uses for `device_id`.
+    pub fn set_timeout(&self, device_id: u32, timeout: Duration) {
+        self.lock().entry(device_id).or_default().timeout = Some(timeout);
     }
 
     /// Notes when a backed-off device is probed again (`None`: not backed off).
@@ -111,6 +147,9 @@ impl Diagnostics {
             crc_errors: counters.crc_errors,
             exceptions: counters.exceptions,
             other_errors: counters.other_errors,
+            garbled_frames: counters.garbled_frames,
+            wrong_unit_replies: counters.wrong_unit_replies,
+            timeout_ms: counters.timeout.map(|timeout| timeout.as_millis() as u64),
             last_success: counters.last_success,
             retry_in_seconds: counters
                 .retry_at
@@ -140,6 +179,68 @@ pub fn backoff(cycle: Duration, failures: u32) -> Duration {
     }
     let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(16));
     cycle.saturating_mul(factor).min(Duration::from_secs(300))
+}
+
+/// How many recent reply times the adaptive timeout looks at: few enough that a device that
+/// became slower is followed within a few cycles.
+const POLICY_SAMPLES: usize = 20;
+/// The shortest reply timeout the policy chooses: below this, scheduling jitter on the gateway
+/// itself would cut off healthy devices.
+pub const TIMEOUT_FLOOR: Duration = Duration::from_millis(40);
+
+/// The reply timeout of one device, adapted to how fast it answers: twice the 95th percentile of
+/// its recent reply times (or the latest, if longer), plus the wire time of the reply expected,
+/// kept between [`TIMEOUT_FLOOR`] and the gateway's configured timeout. A device never heard gets
+/// the configured timeout; each timeout in a row doubles the adapted one, so a device that became
+/// slower is soon given the full configured time and is not cut off for good, while a dead device
+/// costs the bus a short wait on most of its probes.
+#[derive(Debug, Clone)]
+pub struct TimeoutPolicy {
+    configured: Duration,
+    recent: VecDeque<Duration>,
+    timeouts_in_a_row: u32,
+}
+
+impl TimeoutPolicy {
+    /// The policy of a device behind a gateway whose configured timeout is `configured`.
+    pub fn new(configured: Duration) -> TimeoutPolicy {
+        TimeoutPolicy {
+            configured,
+            recent: VecDeque::with_capacity(POLICY_SAMPLES),
+            timeouts_in_a_row: 0,
+        }
+    }
+
+    /// The timeout of the next request, whose reply takes `reply_wire` on the wire.
+    pub fn timeout(&self, reply_wire: Duration) -> Duration {
+        let floor = TIMEOUT_FLOOR.min(self.configured);
+        let Some(latest) = self.recent.back() else {
+            return self.configured;
+        };
+        let mut sorted: Vec<Duration> = self.recent.iter().copied().collect();
+        sorted.sort();
+        let rank = ((0.95 * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+        let typical = sorted[rank - 1].max(*latest);
+        let widened = typical
+            .saturating_mul(2)
+            .saturating_add(reply_wire)
+            .saturating_mul(2u32.saturating_pow(self.timeouts_in_a_row.min(16)));
+        widened.clamp(floor, self.configured)
+    }
+
+    /// A reply arrived after `elapsed`.
+    pub fn replied(&mut self, elapsed: Duration) {
+        if self.recent.len() == POLICY_SAMPLES {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(elapsed);
+        self.timeouts_in_a_row = 0;
+    }
+
+    /// The device did not answer in time.
+    pub fn timed_out(&mut self) {
+        self.timeouts_in_a_row = self.timeouts_in_a_row.saturating_add(1);
+    }
 }
 
 #[cfg(test)]
@@ -183,5 +284,81 @@ mod tests {
         assert_eq!(device.latency_median_ms, Some(20.0));
         assert!(device.requests_per_second > 0.0);
         assert_eq!(diagnostics.device(9, "None").requests, 0);
+        diagnostics.record(1, Outcome::Garbled, Duration::ZERO, 5000);
+        diagnostics.record(1, Outcome::WrongUnit, Duration::ZERO, 6000);
+        let device = diagnostics.device(1, "Main");
+        assert_eq!(
+            (
+                device.garbled_frames,
+                device.wrong_unit_replies,
+                device.other_errors
+            ),
+            (1, 1, 2)
+        );
+    }
+
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+
+    #[test]
+    fn an_unknown_device_gets_the_configured_timeout() {
+        let policy = TimeoutPolicy::new(MS(300));
+        assert_eq!(policy.timeout(MS(5)), MS(300));
+    }
+
+    #[test]
+    fn a_fast_device_gets_a_short_timeout_but_never_below_the_floor() {
+        let mut policy = TimeoutPolicy::new(MS(300));
+        for _ in 0..20 {
+            policy.replied(MS(10));
+        }
+        // 2 × 10 ms + 5 ms of wire time is below the floor.
+        assert_eq!(policy.timeout(MS(5)), MS(40));
+        for _ in 0..20 {
+            policy.replied(MS(30));
+        }
+        assert_eq!(policy.timeout(MS(5)), MS(65));
+        for _ in 0..20 {
+            policy.replied(MS(1));
+        }
+        assert_eq!(policy.timeout(Duration::ZERO), TIMEOUT_FLOOR);
+        // A configured timeout below the floor wins.
+        let mut tight = TimeoutPolicy::new(MS(25));
+        tight.replied(MS(1));
+        assert_eq!(tight.timeout(Duration::ZERO), MS(25));
+    }
+
+    #[test]
+    fn a_slow_device_is_never_cut_off_below_its_reply_time() {
+        let mut policy = TimeoutPolicy::new(MS(1000));
+        for _ in 0..19 {
+            policy.replied(MS(20));
+        }
+        // One slow reply among fast ones widens the next timeout at once.
+        policy.replied(MS(200));
+        assert_eq!(policy.timeout(MS(10)), MS(410));
+        // Never beyond what the installer configured.
+        policy.replied(MS(900));
+        assert_eq!(policy.timeout(MS(10)), MS(1000));
+    }
+
+    #[test]
+    fn timeouts_in_a_row_widen_up_to_the_configured_timeout() {
+        let mut policy = TimeoutPolicy::new(MS(300));
+        for _ in 0..20 {
+            policy.replied(MS(20));
+        }
+        assert_eq!(policy.timeout(Duration::ZERO), MS(40));
+        policy.timed_out();
+        assert_eq!(policy.timeout(Duration::ZERO), MS(80));
+        policy.timed_out();
+        assert_eq!(policy.timeout(Duration::ZERO), MS(160));
+        policy.timed_out();
+        assert_eq!(policy.timeout(Duration::ZERO), MS(300));
+        for _ in 0..40 {
+            policy.timed_out();
+        }
+        assert_eq!(policy.timeout(Duration::ZERO), MS(300));
+        policy.replied(MS(20));
+        assert_eq!(policy.timeout(Duration::ZERO), MS(40));
     }
 }

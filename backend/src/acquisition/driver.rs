@@ -1,28 +1,103 @@
 //! The generic register-map driver: what to read from a device and how to turn the replies into
-//! readings, all from the device's catalog model.
+//! readings, all from the device's catalog model. Registers, coils and discrete inputs are read
+//! in coalesced blocks per read function; the inputs and outputs of I/O modules are kept by index
+//! apart from the readings (see [`IoStates`]).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
 
 use shared::{
-    Catalog, Commodity, DecodeError, DeviceConfig, DeviceProfile, Family, GENERIC_MODEL, Quantity,
-    Reading, Refresh, RegisterSpec, SupplyDirection, ValueType, WordOrder, parse_register,
+    Catalog, Commodity, DecodeError, DeviceConfig, DeviceIo, DeviceProfile, Family, GENERIC_MODEL,
+    InputState, OutputKind, OutputSpec, OutputState, Quantity, Reading, Refresh, RegisterSpec,
+    SupplyDirection, ValueType, WordOrder, input_key, io_inputs, output_key, parse_register,
 };
 
-use super::plan::{Block, DEFAULT_MAX_GAP, plan_blocks};
+use super::plan::{
+    Block, DEFAULT_MAX_BIT_GAP, DEFAULT_MAX_GAP, MAX_BLOCK_BITS, MAX_BLOCK_REGISTERS,
+    plan_blocks_up_to,
+};
+use super::rtu_client::{Reply, Request};
+
+/// One planned read: a block of items read with one function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedRead {
+    /// 1 (coils), 2 (discrete inputs), 3 (holding registers) or 4 (input registers).
+    pub function: u8,
+    pub block: Block,
+}
+
+impl PlannedRead {
+    /// The request that performs the read.
+    pub fn request(&self) -> Request {
+        match self.function {
+            1 => Request::ReadCoils {
+                address: self.block.start,
+                count: self.block.count,
+            },
+            2 => Request::ReadDiscreteInputs {
+                address: self.block.start,
+                count: self.block.count,
+            },
+            3 => Request::ReadHoldingRegisters {
+                address: self.block.start,
+                count: self.block.count,
+            },
+            _ => Request::ReadInputRegisters {
+                address: self.block.start,
+                count: self.block.count,
+            },
+        }
+    }
+}
+
+/// One value of an indexed quantity (an input or an output's read-back).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IoValue {
+    pub quantity: Quantity,
+    pub index: u8,
+    pub value: f64,
+}
+
+/// What a read brought: readings of the device's quantities and values of its inputs and outputs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decoded {
+    pub readings: Vec<Reading>,
+    pub io: Vec<IoValue>,
+}
+
+impl Decoded {
+    /// Adds what `other` brought.
+    pub fn extend(&mut self, other: Decoded) {
+        self.readings.extend(other.readings);
+        self.io.extend(other.io);
+    }
+
+    /// Everything as readings, for a test report (indexed values lose their index).
+    pub fn all_readings(&self) -> Vec<Reading> {
+        let mut all = self.readings.clone();
+        all.extend(self.io.iter().map(|value| Reading {
+            quantity: value.quantity,
+            value: value.value,
+        }));
+        all
+    }
+}
 
 /// How one configured device is read.
 #[derive(Debug, Clone)]
 pub struct DeviceDriver {
     pub device_id: u32,
     pub unit: u8,
-    /// Modbus read function (3 or 4).
-    pub function: u8,
     registers: Vec<RegisterSpec>,
     /// Cubic metres per pulse, for pulse counters.
     pulse_weight: f64,
     supply: SupplyDirection,
     /// Read every cycle.
-    pub fast_blocks: Vec<Block>,
-    /// Read every few cycles (energy counters).
-    pub slow_blocks: Vec<Block>,
+    pub fast_reads: Vec<PlannedRead>,
+    /// Read every few cycles (energy counters) and with them the outputs' normal states.
+    pub slow_reads: Vec<PlannedRead>,
+    /// What the device's outputs are.
+    pub outputs: Vec<OutputSpec>,
 }
 
 impl DeviceDriver {
@@ -31,52 +106,49 @@ impl DeviceDriver {
         let registers: Vec<RegisterSpec> =
             profile.registers_for(device.position).cloned().collect();
         let plan = |refresh: Refresh| {
-            let selected: Vec<(u16, u16)> = registers
-                .iter()
-                .map(|register| {
-                    // Identification registers ride with the slow values.
-                    let wanted = match register.refresh() {
-                        Refresh::Once => Refresh::Slow,
-                        other => other,
-                    };
-                    if wanted == refresh {
-                        (register.address, register.words())
-                    } else {
-                        (0, 0)
-                    }
-                })
-                .collect();
-            let mut blocks = plan_blocks(
-                &selected
+            let mut reads = Vec::new();
+            for function in 1..=4u8 {
+                // Indices (in `registers`) of the registers this function reads at this pace;
+                // identification registers ride with the slow values.
+                let selected: Vec<usize> = registers
                     .iter()
-                    .copied()
-                    .filter(|&(_, words)| words > 0)
-                    .collect::<Vec<_>>(),
-                DEFAULT_MAX_GAP,
-            );
-            // Map indices of the filtered list back to indices of `registers`.
-            let kept: Vec<usize> = selected
-                .iter()
-                .enumerate()
-                .filter(|(_, (_, words))| *words > 0)
-                .map(|(index, _)| index)
-                .collect();
-            for block in &mut blocks {
-                for member in &mut block.members {
-                    *member = kept[*member];
+                    .enumerate()
+                    .filter(|(_, register)| {
+                        let wanted = match register.refresh() {
+                            Refresh::Once => Refresh::Slow,
+                            other => other,
+                        };
+                        wanted == refresh && register.read_function(profile.function) == function
+                    })
+                    .map(|(index, _)| index)
+                    .collect();
+                let items: Vec<(u16, u16)> = selected
+                    .iter()
+                    .map(|&index| (registers[index].address, registers[index].words()))
+                    .collect();
+                let (gap, limit) = if function <= 2 {
+                    (DEFAULT_MAX_BIT_GAP, MAX_BLOCK_BITS)
+                } else {
+                    (DEFAULT_MAX_GAP, MAX_BLOCK_REGISTERS)
+                };
+                for mut block in plan_blocks_up_to(&items, gap, limit) {
+                    for member in &mut block.members {
+                        *member = selected[*member];
+                    }
+                    reads.push(PlannedRead { function, block });
                 }
             }
-            blocks
+            reads
         };
         DeviceDriver {
             device_id: device.id,
             unit: device.address,
-            function: profile.function,
-            fast_blocks: plan(Refresh::Fast),
-            slow_blocks: plan(Refresh::Slow),
+            fast_reads: plan(Refresh::Fast),
+            slow_reads: plan(Refresh::Slow),
             registers,
             pulse_weight: device.pulse_weight.unwrap_or(0.001),
             supply: device.supply,
+            outputs: profile.outputs.clone(),
         }
     }
 
@@ -91,34 +163,65 @@ impl DeviceDriver {
             .map(|profile| DeviceDriver::new(device, profile))
     }
 
-    /// Turns the words of `block` into readings. Values the device marks as not available are left
-    /// out; a garbled value is an error naming the register.
-    pub fn decode(&self, block: &Block, words: &[u16]) -> Result<Vec<Reading>, String> {
+    /// Every read, fast and slow.
+    pub fn all_reads(&self) -> impl Iterator<Item = &PlannedRead> {
+        self.fast_reads.iter().chain(&self.slow_reads)
+    }
+
+    /// Turns the reply to `read` into readings and input/output values. Values the device marks
+    /// as not available are left out; a garbled value is an error naming the register.
+    pub fn decode(&self, read: &PlannedRead, reply: &Reply) -> Result<Decoded, String> {
+        let block = &read.block;
+        let words: Vec<u16> = match reply {
+            Reply::Words(words) => words.clone(),
+            // One word per coil or discrete input, 0 or 1: a bit register reads bit 0 of it.
+            Reply::Bits(bits) => bits.iter().map(|&bit| u16::from(bit)).collect(),
+            Reply::Written => return Err("a read was answered as a write".into()),
+        };
         if words.len() != usize::from(block.count) {
             return Err(format!(
-                "asked for {} registers at {:#06x}, got {}",
+                "asked for {} items at {:#06x}, got {}",
                 block.count,
                 block.start,
                 words.len()
             ));
         }
-        let mut readings = Vec::with_capacity(block.members.len());
+        let mut decoded = Decoded::default();
         for &index in &block.members {
             let register = &self.registers[index];
             let offset = usize::from(register.address - block.start);
             let slice = &words[offset..offset + usize::from(register.words())];
-            match register.decode(slice) {
-                Ok(raw) => readings.push(self.oriented(Reading {
-                    quantity: register.quantity,
-                    value: raw * register.factor_to_base(self.pulse_weight),
-                })),
-                Err(DecodeError::NotAvailable) => {}
+            let value = match register.decode(slice) {
+                Ok(raw) => raw * register.factor_to_base(self.pulse_weight),
+                Err(DecodeError::NotAvailable) => continue,
                 Err(error) => {
                     return Err(format!("register {:#06x}: {error}", register.address));
                 }
+            };
+            match register.index {
+                // Several inputs of one quantity: kept apart by index.
+                Some(io_index) => decoded.io.push(IoValue {
+                    quantity: register.quantity,
+                    index: io_index,
+                    value,
+                }),
+                None => decoded.readings.push(self.oriented(Reading {
+                    quantity: register.quantity,
+                    value,
+                })),
             }
         }
-        Ok(readings)
+        Ok(decoded)
+    }
+
+    /// The holding registers choosing each output's normal state (NO/NC), by output index.
+    pub fn normal_state_registers(&self) -> impl Iterator<Item = (u8, u16)> + '_ {
+        self.outputs.iter().filter_map(|output| {
+            output
+                .normal_state
+                .as_ref()
+                .map(|register| (output.index, register.address))
+        })
     }
 
     /// A meter wired downstream sees the flow reversed: power changes sign, import and export swap.
@@ -139,6 +242,128 @@ impl DeviceDriver {
             _ => reading.value,
         };
         Reading { quantity, value }
+    }
+}
+
+/// Whether the raw value of a normal-state register means "normally closed", by the label the
+/// catalog gives that value.
+pub fn is_normally_closed(output: &OutputSpec, raw: u16) -> bool {
+    output.normal_state.as_ref().is_some_and(|register| {
+        register
+            .choices
+            .iter()
+            .any(|choice| choice.value == raw && choice.label == "output.normally_closed")
+    })
+}
+
+/// The latest inputs and outputs of one device.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IoSnapshot {
+    /// By quantity and index.
+    pub values: BTreeMap<(Quantity, u8), f64>,
+    /// Normal state of each output read from the module, by output index: true for NC.
+    pub normally_closed: BTreeMap<u8, bool>,
+    /// Unix milliseconds of the last update.
+    pub updated_at: Option<i64>,
+}
+
+/// The inputs and outputs of every device, by device id, shared by the pollers (writers) and the
+/// API (reader). Kept apart from the live readings, which have one value per quantity.
+#[derive(Debug, Clone, Default)]
+pub struct IoStates {
+    devices: Arc<RwLock<HashMap<u32, IoSnapshot>>>,
+}
+
+impl IoStates {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<u32, IoSnapshot>> {
+        self.devices
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records values read from `device_id`.
+    pub fn record(&self, device_id: u32, values: &[IoValue], now_ms: i64) {
+        let mut devices = self.write();
+        let snapshot = devices.entry(device_id).or_default();
+        for value in values {
+            snapshot
+                .values
+                .insert((value.quantity, value.index), value.value);
+        }
+        snapshot.updated_at = Some(now_ms);
+    }
+
+    /// Records the normal state of output `output` of `device_id`.
+    pub fn record_normal_state(&self, device_id: u32, output: u8, normally_closed: bool) {
+        self.write()
+            .entry(device_id)
+            .or_default()
+            .normally_closed
+            .insert(output, normally_closed);
+    }
+
+    /// The latest inputs and outputs of `device_id`.
+    pub fn get(&self, device_id: u32) -> IoSnapshot {
+        self.devices
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&device_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// What the device page shows of an I/O device: its inputs and outputs with labels and states.
+pub fn device_io(device: &DeviceConfig, profile: &DeviceProfile, snapshot: &IoSnapshot) -> DeviceIo {
+    let label = |key: &str| device.labels.get(key).cloned();
+    let inputs = io_inputs(profile)
+        .map(|(quantity, index)| {
+            let key = input_key(quantity, index);
+            InputState {
+                label: label(&key),
+                key,
+                quantity,
+                index,
+                value: snapshot.values.get(&(quantity, index)).copied(),
+            }
+        })
+        .collect();
+    let outputs = profile
+        .outputs
+        .iter()
+        .map(|output| {
+            let key = output_key(output.index);
+            let normally_closed = snapshot.normally_closed.get(&output.index).copied();
+            let wanted = output.quantity.map(|quantity| {
+                let index = if quantity.is_indexed() {
+                    output.index
+                } else {
+                    0
+                };
+                (quantity, index)
+            });
+            let on = match (output.kind, wanted.and_then(|key| snapshot.values.get(&key))) {
+                (OutputKind::Switch, Some(value)) => {
+                    Some((*value != 0.0) != normally_closed.unwrap_or(false))
+                }
+                _ => None,
+            };
+            OutputState {
+                label: label(&key),
+                key,
+                index: output.index,
+                default_label: output.label.clone(),
+                kind: output.kind,
+                on,
+                normally_closed,
+            }
+        })
+        .collect();
+    DeviceIo {
+        device_id: device.id,
+        inputs,
+        outputs,
+        updated_at: snapshot.updated_at,
     }
 }
 
@@ -199,6 +424,14 @@ mod tests {
         }
     }
 
+    fn words(words: Vec<u16>) -> Reply {
+        Reply::Words(words)
+    }
+
+    fn f32_words(value: f64) -> Vec<u16> {
+        Encoding::new(ValueType::F32, WordOrder::HighFirst).encode(value)
+    }
+
     #[test]
     fn sdm630_reads_in_few_blocks_with_energy_apart() {
         let catalog = catalog();
@@ -206,13 +439,11 @@ mod tests {
             &device("eastron-sdm630", None),
             catalog.get("eastron-sdm630").unwrap(),
         );
-        assert_eq!(driver.function, 4);
-        assert!(driver.fast_blocks.len() <= 3, "{:?}", driver.fast_blocks);
-        assert_eq!(driver.slow_blocks.len(), 1);
-        assert_eq!(
-            (driver.slow_blocks[0].start, driver.slow_blocks[0].count),
-            (0x48, 4)
-        );
+        assert!(driver.fast_reads.iter().all(|read| read.function == 4));
+        assert!(driver.fast_reads.len() <= 3, "{:?}", driver.fast_reads);
+        assert_eq!(driver.slow_reads.len(), 1);
+        let slow = &driver.slow_reads[0];
+        assert_eq!((slow.function, slow.block.start, slow.block.count), (4, 0x48, 4));
     }
 
     #[test]
@@ -222,14 +453,13 @@ mod tests {
             &device("eastron-sdm630", None),
             catalog.get("eastron-sdm630").unwrap(),
         );
-        let block = &driver.slow_blocks[0];
-        let f32_words = |v: f64| Encoding::new(ValueType::F32, WordOrder::HighFirst).encode(v);
-        let mut words = f32_words(12345.5);
-        words.extend(f32_words(10.0));
-        let readings = driver.decode(block, &words).unwrap();
-        assert_eq!(readings[0].quantity, Quantity::ActiveEnergyImport);
-        assert_eq!(readings[0].value, 12_345_500.0);
-        assert_eq!(readings[1].value, 10_000.0);
+        let mut reply = f32_words(12345.5);
+        reply.extend(f32_words(10.0));
+        let decoded = driver.decode(&driver.slow_reads[0], &words(reply)).unwrap();
+        assert_eq!(decoded.readings[0].quantity, Quantity::ActiveEnergyImport);
+        assert_eq!(decoded.readings[0].value, 12_345_500.0);
+        assert_eq!(decoded.readings[1].value, 10_000.0);
+        assert!(decoded.io.is_empty());
     }
 
     #[test]
@@ -239,16 +469,12 @@ mod tests {
             &device("pulse-concentrator-4", Some(2)),
             catalog.get("pulse-concentrator-4").unwrap(),
         );
-        let blocks: Vec<&Block> = driver
-            .fast_blocks
-            .iter()
-            .chain(&driver.slow_blocks)
-            .collect();
-        assert_eq!(blocks.len(), 1);
-        assert_eq!((blocks[0].start, blocks[0].count), (2, 2));
-        let readings = driver.decode(blocks[0], &[0, 1500]).unwrap();
-        assert_eq!(readings[0].quantity, Quantity::Volume);
-        assert!((readings[0].value - 15.0).abs() < 1e-9);
+        let reads: Vec<&PlannedRead> = driver.all_reads().collect();
+        assert_eq!(reads.len(), 1);
+        assert_eq!((reads[0].block.start, reads[0].block.count), (2, 2));
+        let decoded = driver.decode(reads[0], &words(vec![0, 1500])).unwrap();
+        assert_eq!(decoded.readings[0].quantity, Quantity::Volume);
+        assert!((decoded.readings[0].value - 15.0).abs() < 1e-9);
     }
 
     #[test]
@@ -257,21 +483,23 @@ mod tests {
         let mut config = device("eastron-sdm630", None);
         config.supply = SupplyDirection::Downstream;
         let driver = DeviceDriver::for_device(&config, &catalog).unwrap();
-        let f32_words = |v: f64| Encoding::new(ValueType::F32, WordOrder::HighFirst).encode(v);
-        let mut words = f32_words(5.0);
-        words.extend(f32_words(2.0));
-        let readings = driver.decode(&driver.slow_blocks[0], &words).unwrap();
+        let mut reply = f32_words(5.0);
+        reply.extend(f32_words(2.0));
+        let readings = driver
+            .decode(&driver.slow_reads[0], &words(reply))
+            .unwrap()
+            .readings;
         assert_eq!(readings[0].quantity, Quantity::ActiveEnergyExport);
         assert_eq!(readings[0].value, 5000.0);
         assert_eq!(readings[1].quantity, Quantity::ActiveEnergyImport);
-        let power_block = driver
-            .fast_blocks
+        let power_read = driver
+            .fast_reads
             .iter()
-            .find(|block| block.start == 0x34)
+            .find(|read| read.block.start == 0x34)
             .unwrap();
-        let mut words = f32_words(1500.0);
-        words.resize(usize::from(power_block.count), 0);
-        let readings = driver.decode(power_block, &words).unwrap();
+        let mut reply = f32_words(1500.0);
+        reply.resize(usize::from(power_read.block.count), 0);
+        let readings = driver.decode(power_read, &words(reply)).unwrap().readings;
         let power = readings
             .iter()
             .find(|r| r.quantity == Quantity::ActivePower)
@@ -289,10 +517,12 @@ mod tests {
             multiplier: 0.01,
         });
         let driver = DeviceDriver::for_device(&config, &catalog()).unwrap();
-        assert_eq!(driver.function, 3);
-        let block = &driver.fast_blocks[0];
-        assert_eq!((block.start, block.count), (0x5000, 4));
-        let readings = driver.decode(block, &[0, 0, 0, 12_345]).unwrap();
+        let read = &driver.fast_reads[0];
+        assert_eq!((read.function, read.block.start, read.block.count), (3, 0x5000, 4));
+        let readings = driver
+            .decode(read, &words(vec![0, 0, 0, 12_345]))
+            .unwrap()
+            .readings;
         assert_eq!(readings[0].quantity, Quantity::ActiveEnergyImport);
         assert!((readings[0].value - 123_450.0).abs() < 1e-6);
     }
@@ -301,19 +531,111 @@ mod tests {
     fn short_replies_and_nan_are_errors_and_not_available_is_skipped() {
         let catalog = catalog();
         let driver = DeviceDriver::new(&device("abb-b23", None), catalog.get("abb-b23").unwrap());
-        let block = &driver.slow_blocks[0];
-        assert!(driver.decode(block, &[0, 1]).is_err());
-        let readings = driver
-            .decode(block, &vec![0xFFFF; usize::from(block.count)])
+        let read = &driver.slow_reads[0];
+        assert!(driver.decode(read, &words(vec![0, 1])).is_err());
+        assert!(driver.decode(read, &Reply::Written).is_err());
+        let decoded = driver
+            .decode(read, &words(vec![0xFFFF; usize::from(read.block.count)]))
             .unwrap();
-        assert!(readings.is_empty());
+        assert!(decoded.readings.is_empty());
         let sdm = DeviceDriver::new(
             &device("eastron-sdm630", None),
             catalog.get("eastron-sdm630").unwrap(),
         );
         let error = sdm
-            .decode(&sdm.slow_blocks[0], &[0x7FC0, 0, 0, 0])
+            .decode(&sdm.slow_reads[0], &words(vec![0x7FC0, 0, 0, 0]))
             .unwrap_err();
         assert!(error.contains("0x0048"), "{error}");
+    }
+
+    #[test]
+    fn an_io_module_reads_coils_and_discrete_inputs_in_bit_blocks() {
+        let catalog = catalog();
+        let profile = catalog.get("io-module-generic").unwrap();
+        let driver = DeviceDriver::new(&device("io-module-generic", None), profile);
+        let by_function = |function: u8| {
+            driver
+                .fast_reads
+                .iter()
+                .find(|read| read.function == function)
+                .unwrap()
+        };
+        // Four discrete inputs in one read, two coils in another, two analogue inputs.
+        let inputs = by_function(2);
+        assert_eq!((inputs.block.start, inputs.block.count), (0, 4));
+        assert_eq!(
+            inputs.request(),
+            Request::ReadDiscreteInputs {
+                address: 0,
+                count: 4
+            }
+        );
+        let coils = by_function(1);
+        assert_eq!((coils.block.start, coils.block.count), (0, 2));
+        assert_eq!(by_function(4).block.count, 2);
+        assert_eq!(driver.fast_reads.len(), 3);
+        let decoded = driver
+            .decode(inputs, &Reply::Bits(vec![true, false, false, true]))
+            .unwrap();
+        assert!(decoded.readings.is_empty());
+        let closed: Vec<(u8, f64)> = decoded.io.iter().map(|v| (v.index, v.value)).collect();
+        assert_eq!(closed, [(1, 1.0), (2, 0.0), (3, 0.0), (4, 1.0)]);
+        assert!(decoded.io.iter().all(|v| v.quantity == Quantity::DigitalInput));
+        let relays = driver.decode(coils, &Reply::Bits(vec![false, true])).unwrap();
+        assert_eq!(relays.io[1].quantity, Quantity::RelayOutput);
+        assert_eq!((relays.io[1].index, relays.io[1].value), (2, 1.0));
+        assert_eq!(
+            driver.normal_state_registers().collect::<Vec<_>>(),
+            [(1, 0x0100), (2, 0x0110)]
+        );
+    }
+
+    #[test]
+    fn the_device_page_sees_nc_relays_inverted_and_custom_labels() {
+        let catalog = catalog();
+        let profile = catalog.get("io-module-generic").unwrap();
+        let mut config = device("io-module-generic", None);
+        config
+            .labels
+            .insert("output.2".into(), "Boiler".into());
+        config
+            .labels
+            .insert("digital_input.1".into(), "Door".into());
+        let states = IoStates::default();
+        let values = [
+            IoValue {
+                quantity: Quantity::RelayOutput,
+                index: 1,
+                value: 1.0,
+            },
+            IoValue {
+                quantity: Quantity::RelayOutput,
+                index: 2,
+                value: 0.0,
+            },
+            IoValue {
+                quantity: Quantity::DigitalInput,
+                index: 1,
+                value: 1.0,
+            },
+        ];
+        states.record(7, &values, 1000);
+        states.record_normal_state(7, 1, false);
+        states.record_normal_state(7, 2, true);
+        let io = device_io(&config, profile, &states.get(7));
+        assert_eq!(io.inputs.len(), 6);
+        assert_eq!(io.inputs[0].label.as_deref(), Some("Door"));
+        assert_eq!(io.inputs[0].value, Some(1.0));
+        assert_eq!(io.inputs[1].value, None);
+        assert_eq!(io.outputs[0].on, Some(true));
+        // Coil released on a normally closed relay: the load is supplied.
+        assert_eq!(io.outputs[1].on, Some(true));
+        assert_eq!(io.outputs[1].normally_closed, Some(true));
+        assert_eq!(io.outputs[1].label.as_deref(), Some("Boiler"));
+        assert_eq!(io.outputs[1].default_label.as_deref(), Some("output.relay"));
+        assert_eq!(io.updated_at, Some(1000));
+        let output = &profile.outputs[1];
+        assert!(is_normally_closed(output, 1));
+        assert!(!is_normally_closed(output, 0));
     }
 }

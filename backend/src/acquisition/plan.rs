@@ -17,8 +17,21 @@ pub const MAX_BLOCK_REGISTERS: u16 = 125;
 /// silences, i.e. about as much as 8 extra registers; read through gaps up to that.
 pub const DEFAULT_MAX_GAP: u16 = 8;
 
+/// The most coils or discrete inputs one Modbus read may return.
+pub const MAX_BLOCK_BITS: u16 = 2000;
+
+/// Coils and discrete inputs travel eight to a byte: reading through 128 unused bits costs what
+/// reading through 8 unused registers does.
+pub const DEFAULT_MAX_BIT_GAP: u16 = 128;
+
 /// Plans block reads for registers given as `(address, words)`.
 pub fn plan_blocks(registers: &[(u16, u16)], max_gap: u16) -> Vec<Block> {
+    plan_blocks_up_to(registers, max_gap, MAX_BLOCK_REGISTERS)
+}
+
+/// Plans block reads of at most `max_count` items (registers, or bits for coils and discrete
+/// inputs) for items given as `(address, count)`.
+pub fn plan_blocks_up_to(registers: &[(u16, u16)], max_gap: u16, max_count: u16) -> Vec<Block> {
     let mut order: Vec<usize> = (0..registers.len()).collect();
     order.sort_by_key(|&index| registers[index].0);
     let mut blocks: Vec<Block> = Vec::new();
@@ -29,7 +42,7 @@ pub fn plan_blocks(registers: &[(u16, u16)], max_gap: u16) -> Vec<Block> {
             let block_end = u32::from(block.start) + u32::from(block.count);
             let gap = u32::from(address).saturating_sub(block_end);
             let new_count = end.max(block_end) - u32::from(block.start);
-            if gap <= u32::from(max_gap) && new_count <= u32::from(MAX_BLOCK_REGISTERS) {
+            if gap <= u32::from(max_gap) && new_count <= u32::from(max_count) {
                 block.count = new_count as u16;
                 block.members.push(index);
                 continue;
@@ -84,6 +97,23 @@ mod tests {
         let blocks = plan_blocks(&[(0x48, 2), (0, 2), (2, 2)], 8);
         assert_eq!(blocks[0].members, vec![1, 2]);
         assert_eq!(blocks[1].members, vec![0]);
+    }
+
+    #[test]
+    fn bit_blocks_coalesce_up_to_two_thousand_bits() {
+        let bits: Vec<(u16, u16)> = (0..2500).map(|i| (i, 1)).collect();
+        let blocks = plan_blocks_up_to(&bits, DEFAULT_MAX_BIT_GAP, MAX_BLOCK_BITS);
+        assert_eq!(blocks.len(), 2);
+        assert_eq!((blocks[0].start, blocks[0].count), (0, 2000));
+        assert_eq!((blocks[1].start, blocks[1].count), (2000, 500));
+        // Bits 0-3 and 100 share one read; 300 is too far.
+        let blocks = plan_blocks_up_to(
+            &[(0, 1), (3, 1), (100, 1), (300, 1)],
+            DEFAULT_MAX_BIT_GAP,
+            MAX_BLOCK_BITS,
+        );
+        assert_eq!(blocks.len(), 2);
+        assert_eq!((blocks[0].start, blocks[0].count), (0, 101));
     }
 
     #[test]
