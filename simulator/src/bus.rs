@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::Timelike;
-use rand::SeedableRng;
 use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use shared::{DeviceProfile, Family, RegisterSpec};
 use thiserror::Error;
 use tokio::sync::watch;
@@ -15,7 +15,7 @@ use tokio_modbus::prelude::{ExceptionCode, Request, Response};
 use tracing::info;
 
 use crate::fault::{Delivery, Fault, FaultError};
-use crate::pdu::{encode_answer, parse_request};
+use crate::pdu::{MAX_READ_BITS, MAX_READ_WORDS, encode_answer, parse_request};
 use crate::physics::{MeterState, PulseChannel};
 use crate::wire::WireTime;
 
@@ -25,6 +25,188 @@ pub enum Behaviour {
     Meter(MeterState),
     /// Pulse channels by position.
     Concentrator(BTreeMap<u8, PulseChannel>),
+    /// Inputs, relays and configuration registers of an I/O module.
+    IoModule(IoModuleState),
+}
+
+/// A simulated I/O module: its coils and discrete inputs (functions 1 and 2) and its input and
+/// holding registers (4 and 3), by function and address, laid out by its catalog model. Relays
+/// follow what is written to their coils; some inputs change now and then.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IoModuleState {
+    bits: BTreeMap<(u8, u16), bool>,
+    words: BTreeMap<(u8, u16), u16>,
+    /// Discrete inputs that change on their own, with the mean time between changes.
+    toggling: Vec<u16>,
+    mean_toggle_seconds: f64,
+}
+
+impl IoModuleState {
+    /// All inputs open, relays released, analogue inputs at 0 and configuration registers at 0
+    /// (NO, impulsive, maintained), as the model lays them out.
+    pub fn new(profile: &DeviceProfile) -> IoModuleState {
+        let mut bits = BTreeMap::new();
+        let mut words = BTreeMap::new();
+        for register in &profile.registers {
+            match register.read_function(profile.function) {
+                function @ (1 | 2) => {
+                    bits.insert((function, register.address), false);
+                }
+                function => {
+                    for offset in 0..register.words() {
+                        words.insert((function, register.address + offset), 0);
+                    }
+                }
+            }
+        }
+        for output in &profile.outputs {
+            for register in [&output.normal_state, &output.mode, &output.on_time]
+                .into_iter()
+                .flatten()
+            {
+                words.insert((3, register.address), 0);
+            }
+        }
+        IoModuleState {
+            bits,
+            words,
+            toggling: Vec::new(),
+            mean_toggle_seconds: 20.0,
+        }
+    }
+
+    /// Makes the discrete inputs at `addresses` change on their own, on average every
+    /// `mean_seconds`.
+    pub fn with_toggling(mut self, addresses: &[u16], mean_seconds: f64) -> IoModuleState {
+        self.toggling = addresses.to_vec();
+        self.mean_toggle_seconds = mean_seconds.max(0.001);
+        self
+    }
+
+    /// The state of coil `address` (a relay: true when energised).
+    pub fn coil(&self, address: u16) -> Option<bool> {
+        self.bits.get(&(1, address)).copied()
+    }
+
+    /// The state of discrete input `address` (true when closed).
+    pub fn input(&self, address: u16) -> Option<bool> {
+        self.bits.get(&(2, address)).copied()
+    }
+
+    /// Opens or closes discrete input `address`; false when the module has no such input.
+    pub fn set_input(&mut self, address: u16, closed: bool) -> bool {
+        match self.bits.get_mut(&(2, address)) {
+            Some(bit) => {
+                *bit = closed;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Holding register `address` (configuration).
+    pub fn holding(&self, address: u16) -> Option<u16> {
+        self.words.get(&(3, address)).copied()
+    }
+
+    /// Sets holding register `address`, as an installer configuring the module would; false when
+    /// there is no such register.
+    pub fn set_holding(&mut self, address: u16, value: u16) -> bool {
+        match self.words.get_mut(&(3, address)) {
+            Some(word) => {
+                *word = value;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Items `address..address + count` of `space` as read: unmapped ones inside a block read as
+    /// zero, a block touching nothing is an illegal address.
+    fn read_range<T: Copy + Default>(
+        map: &BTreeMap<(u8, u16), T>,
+        function: u8,
+        address: u16,
+        count: u16,
+    ) -> Result<Vec<T>, ExceptionCode> {
+        if u32::from(address) + u32::from(count) > 0x1_0000 {
+            return Err(ExceptionCode::IllegalDataAddress);
+        }
+        let values: Vec<Option<T>> = (0..count)
+            .map(|offset| map.get(&(function, address + offset)).copied())
+            .collect();
+        if values.iter().all(Option::is_none) {
+            return Err(ExceptionCode::IllegalDataAddress);
+        }
+        Ok(values.into_iter().map(Option::unwrap_or_default).collect())
+    }
+
+    fn read_bits(&self, function: u8, address: u16, count: u16) -> Result<Vec<bool>, ExceptionCode> {
+        if count == 0 || count > MAX_READ_BITS {
+            return Err(ExceptionCode::IllegalDataValue);
+        }
+        IoModuleState::read_range(&self.bits, function, address, count)
+    }
+
+    fn read_words(&self, function: u8, address: u16, count: u16) -> Result<Vec<u16>, ExceptionCode> {
+        if count == 0 || count > MAX_READ_WORDS {
+            return Err(ExceptionCode::IllegalDataValue);
+        }
+        IoModuleState::read_range(&self.words, function, address, count)
+    }
+
+    /// Writes coils from `address` on; every one must exist, or nothing is written.
+    fn write_coils(&mut self, address: u16, values: &[bool]) -> Result<(), ExceptionCode> {
+        let all_exist = (0..values.len()).all(|offset| {
+            u16::try_from(offset)
+                .ok()
+                .and_then(|offset| address.checked_add(offset))
+                .is_some_and(|at| self.bits.contains_key(&(1, at)))
+        });
+        if !all_exist {
+            return Err(ExceptionCode::IllegalDataAddress);
+        }
+        for (at, value) in (address..).zip(values) {
+            self.bits.insert((1, at), *value);
+        }
+        Ok(())
+    }
+
+    /// Writes holding registers from `address` on; every one must exist, or nothing is written.
+    fn write_registers(&mut self, address: u16, values: &[u16]) -> Result<(), ExceptionCode> {
+        let all_exist = (0..values.len()).all(|offset| {
+            u16::try_from(offset)
+                .ok()
+                .and_then(|offset| address.checked_add(offset))
+                .is_some_and(|at| self.words.contains_key(&(3, at)))
+        });
+        if !all_exist {
+            return Err(ExceptionCode::IllegalDataAddress);
+        }
+        for (at, value) in (address..).zip(values) {
+            self.words.insert((3, at), *value);
+        }
+        Ok(())
+    }
+
+    fn advance(&mut self, hour: f64, seconds: f64, rng: &mut StdRng) {
+        let chance = (seconds / self.mean_toggle_seconds).min(1.0);
+        for address in &self.toggling {
+            if rng.random_bool(chance)
+                && let Some(bit) = self.bits.get_mut(&(2, *address))
+            {
+                *bit = !*bit;
+            }
+        }
+        // Analogue inputs: a temperature-like daily curve in raw counts, with some noise.
+        let daily = (hour / 24.0 * std::f64::consts::TAU).sin();
+        for (index, ((function, _), word)) in self.words.iter_mut().enumerate() {
+            if *function == 4 {
+                let value = 2000.0 + 800.0 * daily + 100.0 * index as f64 + rng.random_range(-20.0..20.0);
+                *word = value.clamp(0.0, f64::from(u16::MAX)) as u16;
+            }
+        }
+    }
 }
 
 /// A device on the simulated bus.
@@ -43,7 +225,7 @@ pub enum BusError {
     #[error("unit id {0} is outside 1 to 247")]
     BadUnit(u8),
     #[error(
-        "model {0} is a pulse concentrator but the device is simulated as a meter, or the other way round"
+        "model {0} is simulated with the behaviour of another family (meter, pulse concentrator, I/O module)"
     )]
     WrongBehaviour(String),
     #[error("no device has unit id {0} on this bus")]
@@ -62,6 +244,7 @@ impl SimulatedDevice {
                 // Pulse counters carry pulses: the weight is the device's, not the register's.
                 return Some(channel.pulses() / register.scale);
             }
+            Behaviour::IoModule(_) => return None,
         };
         Some(base / register.factor_to_base(1.0))
     }
@@ -70,7 +253,15 @@ impl SimulatedDevice {
     /// model would: unmapped words inside a block read as zero, a block touching no register at
     /// all is an illegal address.
     pub fn read(&self, function: u8, address: u16, count: u16) -> Result<Vec<u16>, ExceptionCode> {
-        if function != self.profile.function {
+        if let Behaviour::IoModule(module) = &self.behaviour {
+            return module.read_words(function, address, count);
+        }
+        let serves = self
+            .profile
+            .registers
+            .iter()
+            .any(|register| register.read_function(self.profile.function) == function);
+        if !serves || !matches!(function, 3 | 4) {
             return Err(ExceptionCode::IllegalFunction);
         }
         if count == 0 || count > 125 || u32::from(address) + u32::from(count) > 0x1_0000 {
@@ -103,8 +294,45 @@ impl SimulatedDevice {
         }
     }
 
+    /// Answers a read of coils (function 1) or discrete inputs (2).
+    pub fn read_bits(
+        &self,
+        function: u8,
+        address: u16,
+        count: u16,
+    ) -> Result<Vec<bool>, ExceptionCode> {
+        match &self.behaviour {
+            Behaviour::IoModule(module) => module.read_bits(function, address, count),
+            _ => Err(ExceptionCode::IllegalFunction),
+        }
+    }
+
+    /// Serves a write request (functions 5, 6, 15, 16); meters and concentrators have nothing to
+    /// write.
+    fn write(&mut self, request: &Request<'_>) -> Result<Response, ExceptionCode> {
+        let Behaviour::IoModule(module) = &mut self.behaviour else {
+            return Err(ExceptionCode::IllegalFunction);
+        };
+        match request {
+            Request::WriteSingleCoil(address, on) => module
+                .write_coils(*address, &[*on])
+                .map(|()| Response::WriteSingleCoil(*address, *on)),
+            Request::WriteMultipleCoils(address, values) => module
+                .write_coils(*address, values)
+                .map(|()| Response::WriteMultipleCoils(*address, values.len() as u16)),
+            Request::WriteSingleRegister(address, value) => module
+                .write_registers(*address, &[*value])
+                .map(|()| Response::WriteSingleRegister(*address, *value)),
+            Request::WriteMultipleRegisters(address, values) => module
+                .write_registers(*address, values)
+                .map(|()| Response::WriteMultipleRegisters(*address, values.len() as u16)),
+            _ => Err(ExceptionCode::IllegalFunction),
+        }
+    }
+
     fn advance(&mut self, hour: f64, seconds: f64, rng: &mut StdRng) {
         match &mut self.behaviour {
+            Behaviour::IoModule(module) => module.advance(hour, seconds, rng),
             Behaviour::Meter(meter) => meter.advance(hour, seconds, rng),
             Behaviour::Concentrator(channels) => {
                 for channel in channels.values_mut() {
@@ -145,7 +373,10 @@ impl Bus {
                 return Err(BusError::BadUnit(device.unit_id));
             }
             let concentrator = device.profile.family == Family::PulseConcentrator;
-            if concentrator != matches!(device.behaviour, Behaviour::Concentrator(_)) {
+            let io_module = device.profile.family == Family::IoModule;
+            if concentrator != matches!(device.behaviour, Behaviour::Concentrator(_))
+                || io_module != matches!(device.behaviour, Behaviour::IoModule(_))
+            {
                 return Err(BusError::WrongBehaviour(device.profile.id.clone()));
             }
             let unit = device.unit_id;
@@ -292,8 +523,8 @@ impl Bus {
         unit: u8,
         request: &Request<'_>,
     ) -> Option<Result<Response, ExceptionCode>> {
-        let devices = self.lock();
-        let device = devices.get(&unit)?;
+        let mut devices = self.lock();
+        let device = devices.get_mut(&unit)?;
         let reply = match request {
             Request::ReadHoldingRegisters(address, count) => device
                 .read(3, *address, *count)
@@ -301,9 +532,37 @@ impl Bus {
             Request::ReadInputRegisters(address, count) => device
                 .read(4, *address, *count)
                 .map(Response::ReadInputRegisters),
+            Request::ReadCoils(address, count) => device
+                .read_bits(1, *address, *count)
+                .map(Response::ReadCoils),
+            Request::ReadDiscreteInputs(address, count) => device
+                .read_bits(2, *address, *count)
+                .map(Response::ReadDiscreteInputs),
+            Request::WriteSingleCoil(..)
+            | Request::WriteMultipleCoils(..)
+            | Request::WriteSingleRegister(..)
+            | Request::WriteMultipleRegisters(..) => {
+                let written = device.write(request);
+                if written.is_ok() {
+                    info!(unit, ?request, "written");
+                }
+                written
+            }
             _ => Err(ExceptionCode::IllegalFunction),
         };
         Some(reply)
+    }
+
+    /// Changes unit `unit`'s I/O module state (a test closing an input, an installer configuring
+    /// a relay NC); false when the unit is not an I/O module.
+    pub fn with_io_module(&self, unit: u8, change: impl FnOnce(&mut IoModuleState)) -> bool {
+        match self.lock().get_mut(&unit).map(|device| &mut device.behaviour) {
+            Some(Behaviour::IoModule(module)) => {
+                change(module);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// A copy of one device's state, for tests.
@@ -425,6 +684,105 @@ mod tests {
             bus.serve(1, &[4, 0]),
             Some(Delivery::Pdu { ref pdu, .. }) if pdu == &[0x84, 3]
         ));
+    }
+
+    fn io_module(unit_id: u8) -> SimulatedDevice {
+        let profile = catalog().get("io-module-generic").unwrap().clone();
+        SimulatedDevice {
+            unit_id,
+            behaviour: Behaviour::IoModule(IoModuleState::new(&profile)),
+            profile,
+        }
+    }
+
+    #[test]
+    fn an_io_module_serves_bits_and_follows_writes() {
+        let bus = Bus::new(vec![io_module(20)]).unwrap();
+        assert!(bus.with_io_module(20, |module| {
+            module.set_input(1, true);
+        }));
+        let answer = |request: Request<'_>| bus.answer(20, &request).unwrap();
+        assert_eq!(
+            answer(Request::ReadDiscreteInputs(0, 4)),
+            Ok(Response::ReadDiscreteInputs(vec![false, true, false, false]))
+        );
+        assert_eq!(
+            answer(Request::WriteSingleCoil(1, true)),
+            Ok(Response::WriteSingleCoil(1, true))
+        );
+        assert_eq!(
+            answer(Request::ReadCoils(0, 2)),
+            Ok(Response::ReadCoils(vec![false, true]))
+        );
+        assert_eq!(
+            answer(Request::WriteMultipleCoils(0, vec![true, false].into())),
+            Ok(Response::WriteMultipleCoils(0, 2))
+        );
+        assert_eq!(bus.device(20).map(|d| matches!(d.behaviour, Behaviour::IoModule(ref m) if m.coil(0) == Some(true) && m.coil(1) == Some(false))), Some(true));
+        // The NO/NC register of relay 2 is written with function 6 and read back with 3.
+        assert_eq!(
+            answer(Request::WriteSingleRegister(0x0110, 1)),
+            Ok(Response::WriteSingleRegister(0x0110, 1))
+        );
+        assert_eq!(
+            answer(Request::ReadHoldingRegisters(0x0110, 1)),
+            Ok(Response::ReadHoldingRegisters(vec![1]))
+        );
+        assert_eq!(
+            answer(Request::WriteMultipleRegisters(0x0100, vec![1, 1, 5].into())),
+            Ok(Response::WriteMultipleRegisters(0x0100, 3))
+        );
+        // Nothing at these addresses: refused, and nothing is written.
+        assert_eq!(
+            answer(Request::WriteSingleCoil(7, true)),
+            Err(ExceptionCode::IllegalDataAddress)
+        );
+        assert_eq!(
+            answer(Request::WriteMultipleCoils(1, vec![true, true].into())),
+            Err(ExceptionCode::IllegalDataAddress)
+        );
+        assert_eq!(
+            answer(Request::ReadCoils(100, 4)),
+            Err(ExceptionCode::IllegalDataAddress)
+        );
+        assert_eq!(
+            answer(Request::ReadCoils(0, 2001)),
+            Err(ExceptionCode::IllegalDataValue)
+        );
+        assert_eq!(
+            answer(Request::ReadInputRegisters(0, 2)).map(|r| matches!(r, Response::ReadInputRegisters(ref w) if w.len() == 2)),
+            Ok(true)
+        );
+        // A meter has nothing to write and no bits.
+        let meters = Bus::new(vec![meter("eastron-sdm630", 1)]).unwrap();
+        assert_eq!(
+            meters.answer(1, &Request::WriteSingleCoil(0, true)),
+            Some(Err(ExceptionCode::IllegalFunction))
+        );
+        assert_eq!(
+            meters.answer(1, &Request::ReadCoils(0, 1)),
+            Some(Err(ExceptionCode::IllegalFunction))
+        );
+        assert!(!meters.with_io_module(1, |_| {}));
+    }
+
+    #[test]
+    fn toggling_inputs_change_now_and_then() {
+        let profile = catalog().get("io-module-generic").unwrap().clone();
+        let mut module = IoModuleState::new(&profile).with_toggling(&[0], 1.0);
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut changes = 0;
+        let mut last = module.input(0);
+        for _ in 0..100 {
+            module.advance(12.0, 0.5, &mut rng);
+            if module.input(0) != last {
+                changes += 1;
+                last = module.input(0);
+            }
+        }
+        assert!((20..=80).contains(&changes), "{changes}");
+        // The others stay as they are.
+        assert_eq!(module.input(3), Some(false));
     }
 
     #[test]

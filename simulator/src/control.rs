@@ -16,7 +16,8 @@
 //!
 //! `{bus}` is `rtu` or `tcp`; `{unit}` the device's unit id. Faults: `{"fault":"healthy"}`,
 //! `{"fault":"timeout"}`, `{"fault":"corrupt_crc"}`, `{"fault":"garbage"}`,
-//! `{"fault":"slow_turnaround","delay_ms":800}`, `{"fault":"exception","code":4}`. A device reads
+//! `{"fault":"slow_turnaround","delay_ms":800}`, `{"fault":"exception","code":4}`,
+//! `{"fault":"wrong_unit"}` (answers under the next unit id up). A device reads
 //! `{"unit":1,"model":"eastron-sdm630","fault":"timeout","requests":42}` (the fault's fields are
 //! inline; `requests` counts the requests it has received). `GET /faults` answers
 //! `{"rtu":[devices…],"tcp":[devices…],"tcp_drop":false,"rtu_wire_baud":null}`.

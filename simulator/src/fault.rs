@@ -17,7 +17,8 @@ pub const MAX_DELAY_MS: u64 = 60_000;
 
 /// How one simulated device behaves. As JSON: `{"fault":"healthy"}`, `{"fault":"timeout"}`,
 /// `{"fault":"corrupt_crc"}`, `{"fault":"garbage"}`,
-/// `{"fault":"slow_turnaround","delay_ms":800}`, `{"fault":"exception","code":4}`.
+/// `{"fault":"slow_turnaround","delay_ms":800}`, `{"fault":"exception","code":4}`,
+/// `{"fault":"wrong_unit"}`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "fault", rename_all = "snake_case", try_from = "FaultBody")]
 pub enum Fault {
@@ -35,6 +36,9 @@ pub enum Fault {
     SlowTurnaround { delay_ms: u64 },
     /// Answers every request with Modbus exception `code` (4: server device failure).
     Exception { code: u8 },
+    /// Answers correctly but under another unit id, as a second device set to the same address
+    /// would (the next unit id up: 1 → 2, 247 → 1).
+    WrongUnit,
 }
 
 /// A fault that cannot be injected as asked.
@@ -60,6 +64,7 @@ enum FaultKind {
     Garbage,
     SlowTurnaround,
     Exception,
+    WrongUnit,
 }
 
 /// A fault as it arrives in JSON. Parsed through this rather than serde's internally tagged
@@ -93,6 +98,7 @@ impl TryFrom<FaultBody> for Fault {
             FaultKind::Timeout => bare(Fault::Timeout, "timeout")?,
             FaultKind::CorruptCrc => bare(Fault::CorruptCrc, "corrupt_crc")?,
             FaultKind::Garbage => bare(Fault::Garbage, "garbage")?,
+            FaultKind::WrongUnit => bare(Fault::WrongUnit, "wrong_unit")?,
             FaultKind::SlowTurnaround => match (delay_ms, code) {
                 (Some(delay_ms), None) => Fault::SlowTurnaround { delay_ms },
                 (None, _) => return Err(FaultError::MissingField("slow_turnaround", "delay_ms")),
@@ -143,6 +149,7 @@ impl Fault {
                 pdu: vec![function | 0x80, code],
                 delay: Duration::ZERO,
             },
+            Fault::WrongUnit => Delivery::OtherUnit(pdu),
         }
     }
 }
@@ -159,6 +166,13 @@ pub(crate) enum Delivery {
     /// Random bytes where a frame carrying a PDU of `pdu_length` bytes would be; each transport
     /// makes its own kind of garbage (see `rtu.rs` and `tcp.rs`).
     Garbage { pdu_length: usize },
+    /// This PDU, framed correctly but under another unit id (see [`other_unit`]).
+    OtherUnit(Vec<u8>),
+}
+
+/// The unit id a [`Fault::WrongUnit`] device answers under instead of `unit`.
+pub(crate) fn other_unit(unit: u8) -> u8 {
+    if unit >= 247 { 1 } else { unit + 1 }
 }
 
 /// `length` random bytes.
@@ -178,6 +192,7 @@ mod tests {
             (r#"{"fault":"timeout"}"#, Fault::Timeout),
             (r#"{"fault":"corrupt_crc"}"#, Fault::CorruptCrc),
             (r#"{"fault":"garbage"}"#, Fault::Garbage),
+            (r#"{"fault":"wrong_unit"}"#, Fault::WrongUnit),
             (
                 r#"{"fault":"slow_turnaround","delay_ms":800}"#,
                 Fault::SlowTurnaround { delay_ms: 800 },
@@ -231,5 +246,10 @@ mod tests {
             Delivery::Garbage { pdu_length: 4 }
         );
         assert_eq!(random_bytes(7).len(), 7);
+        assert_eq!(
+            Fault::WrongUnit.deliver(4, vec![4, 2, 0, 1]),
+            Delivery::OtherUnit(vec![4, 2, 0, 1])
+        );
+        assert_eq!((other_unit(1), other_unit(247)), (2, 1));
     }
 }

@@ -15,7 +15,7 @@ use tokio_serial::SerialStream;
 use tracing::{debug, warn};
 
 use crate::bus::Bus;
-use crate::fault::{Delivery, random_bytes};
+use crate::fault::{Delivery, other_unit, random_bytes};
 use crate::wire::LineClock;
 
 /// The two ends of a virtual serial line.
@@ -134,20 +134,22 @@ fn reply_to(bus: &Bus, frame: &[u8]) -> (Vec<u8>, Duration) {
     let delivery = bus
         .serve(unit, &frame[1..frame.len() - 2])
         .unwrap_or(Delivery::Silence);
-    let with_checksum = |pdu: &[u8], good: bool| {
+    // The frame of `pdu` from `from`, with a checksum that matches or (inverting every bit
+    // always yields one that does not) one that does not.
+    let framed = |from: u8, pdu: &[u8], good: bool| {
         let mut reply = Vec::with_capacity(pdu.len() + 3);
-        reply.push(unit);
+        reply.push(from);
         reply.extend_from_slice(pdu);
         let crc = crc16(&reply);
-        // Inverting every bit always yields a checksum that does not match.
         let crc = if good { crc } else { !crc };
         reply.extend_from_slice(&crc.to_le_bytes());
         reply
     };
     match delivery {
         Delivery::Silence => (Vec::new(), Duration::ZERO),
-        Delivery::Pdu { pdu, delay } => (with_checksum(&pdu, true), delay),
-        Delivery::BadChecksum(pdu) => (with_checksum(&pdu, false), Duration::ZERO),
+        Delivery::Pdu { pdu, delay } => (framed(unit, &pdu, true), delay),
+        Delivery::BadChecksum(pdu) => (framed(unit, &pdu, false), Duration::ZERO),
+        Delivery::OtherUnit(pdu) => (framed(other_unit(unit), &pdu, true), Duration::ZERO),
         // Noise as long as the real frame: address, PDU and checksum.
         Delivery::Garbage { pdu_length } => (random_bytes(pdu_length + 3), Duration::ZERO),
     }
@@ -228,6 +230,10 @@ mod tests {
         assert_eq!(reply[..3], [1, 0x84, 4]);
         bus.set_fault(1, Fault::Garbage).unwrap();
         assert_eq!(reply_to(&bus, &request).0.len(), 9);
+        bus.set_fault(1, Fault::WrongUnit).unwrap();
+        let (reply, _) = reply_to(&bus, &request);
+        assert_eq!(reply[..3], [2, 4, 4]);
+        assert_eq!(crc16(&reply[..7]).to_le_bytes(), reply[7..]);
         bus.set_fault(1, Fault::Timeout).unwrap();
         assert!(reply_to(&bus, &request).0.is_empty());
         assert!(reply_to(&bus, &[0x02, 0x04, 0, 0, 0, 2, 0, 0]).0.is_empty());

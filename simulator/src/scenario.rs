@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use shared::{Catalog, Commodity, DeviceConfig, GatewayConfig, GatewayLink, Parity, SiteConfig};
 
-use crate::bus::{Behaviour, Bus, SimulatedDevice};
+use crate::bus::{Behaviour, Bus, IoModuleState, SimulatedDevice};
 use crate::physics::{ConsumptionProfile, MeterState, PulseChannel};
 
 /// What the demo site needs to start.
@@ -120,6 +120,14 @@ const TCP_METERS: [Planned; 3] = [
     },
 ];
 
+/// The I/O module on the RS485 line: inputs 1 and 2 change now and then (a door contact, a
+/// pump's run signal), relay 1 is wired normally open and relay 2 normally closed.
+pub const IO_MODULE_UNIT: u8 = 20;
+const IO_MODULE_MODEL: &str = "io-module-generic";
+const IO_MODULE_NAME: &str = "Boiler room I/O";
+/// Holding register choosing relay 2's normal state in the model (1: normally closed).
+const IO_MODULE_RELAY_2_NORMAL_STATE: u16 = 0x0110;
+
 const CONCENTRATOR_UNIT: u8 = 10;
 const CONCENTRATOR_MODEL: &str = "pulse-concentrator-4";
 /// (position, name, commodity, cubic metres per pulse, peak flow m³/h, starting volume m³)
@@ -181,6 +189,17 @@ pub async fn start_demo_site(options: DemoSiteOptions) -> anyhow::Result<DemoSit
         profile: concentrator,
         behaviour: Behaviour::Concentrator(channels),
     });
+    let io_profile = catalog
+        .get(IO_MODULE_MODEL)
+        .with_context(|| format!("model {IO_MODULE_MODEL} is missing from the catalog"))?
+        .clone();
+    let mut io_state = IoModuleState::new(&io_profile).with_toggling(&[0, 1], 15.0);
+    io_state.set_holding(IO_MODULE_RELAY_2_NORMAL_STATE, 1);
+    local.push(SimulatedDevice {
+        unit_id: IO_MODULE_UNIT,
+        profile: io_profile,
+        behaviour: Behaviour::IoModule(io_state),
+    });
     let rtu_bus = Bus::new(local)?;
     let tcp_bus = Bus::new(meters(catalog, &TCP_METERS)?)?;
 
@@ -241,6 +260,7 @@ fn site_config(serial_path: &std::path::Path, tcp_address: SocketAddr) -> SiteCo
         };
         devices.push(counter);
     }
+    devices.push(device(1, IO_MODULE_NAME, IO_MODULE_MODEL, IO_MODULE_UNIT));
     for plan in &TCP_METERS {
         devices.push(device(2, plan.name, plan.model, plan.unit_id));
     }
@@ -257,6 +277,7 @@ fn site_config(serial_path: &std::path::Path, tcp_address: SocketAddr) -> SiteCo
                     parity: Parity::None,
                     stop_bits: 1,
                     timeout_ms: 300,
+                    frame_gap_ms: None,
                 },
                 enabled: true,
             },

@@ -19,7 +19,7 @@ use tokio_modbus::prelude::ExceptionCode;
 use tracing::{debug, warn};
 
 use crate::bus::Bus;
-use crate::fault::{Delivery, random_bytes};
+use crate::fault::{Delivery, other_unit, random_bytes};
 
 /// MBAP header length: transaction id, protocol id, length, unit id.
 const HEADER_LEN: usize = 7;
@@ -115,6 +115,11 @@ async fn exchanges(stream: &mut TcpStream, bus: &Bus) -> io::Result<()> {
             Delivery::Silence => continue,
             Delivery::Pdu { pdu, delay } => {
                 tokio::time::sleep(delay).await;
+                frame(&header, &pdu)
+            }
+            Delivery::OtherUnit(pdu) => {
+                let mut header = header;
+                header[6] = other_unit(unit);
                 frame(&header, &pdu)
             }
             // No checksum in a TCP frame: a corrupted one is garbage.
