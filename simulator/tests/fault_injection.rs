@@ -302,7 +302,7 @@ async fn control_api_switches_faults_end_to_end() {
 
     let (status, overview) = send(http.get(format!("{base}/faults"))).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(overview["rtu"].as_array().unwrap().len(), 4);
+    assert_eq!(overview["rtu"].as_array().unwrap().len(), 5);
     assert_eq!(overview["tcp"].as_array().unwrap().len(), 3);
     assert_eq!(overview["tcp_drop"], json!(false));
     assert_eq!(
