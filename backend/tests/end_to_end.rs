@@ -362,7 +362,7 @@ async fn every_simulated_device_is_read_over_rtu_and_tcp_with_moving_values() {
         |devices| devices.iter().all(|d| d.status == DeviceStatus::On),
     )
     .await;
-    assert_eq!(first.len(), 8);
+    assert_eq!(first.len(), 9);
     for device in &first {
         assert_eq!(
             device.status,
@@ -437,7 +437,7 @@ async fn the_websocket_pushes_readings_and_closes_at_logout() {
 
     let mut seen_on = std::collections::HashSet::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while seen_on.len() < 8 && tokio::time::Instant::now() < deadline {
+    while seen_on.len() < 9 && tokio::time::Instant::now() < deadline {
         let Ok(Some(Ok(message))) =
             tokio::time::timeout(Duration::from_secs(5), socket.next()).await
         else {
@@ -445,12 +445,14 @@ async fn the_websocket_pushes_readings_and_closes_at_logout() {
         };
         if let Ok(text) = message.to_text() {
             let LiveMessage::Device(device) = serde_json::from_str(text).unwrap();
-            if device.status == DeviceStatus::On && !device.values.is_empty() {
+            // An I/O module's states are indexed and come with `/api/devices/{id}/io`.
+            let io_module = device.model_id == "io-module-generic";
+            if device.status == DeviceStatus::On && (!device.values.is_empty() || io_module) {
                 seen_on.insert(device.id);
             }
         }
     }
-    assert_eq!(seen_on.len(), 8, "live updates of every device");
+    assert_eq!(seen_on.len(), 9, "live updates of every device");
 
     // Logging out (this session) closes the socket on the server's next check.
     admin.post(running.url("/api/logout")).send().await.unwrap();
@@ -796,7 +798,7 @@ async fn installers_declare_a_tcp_gateway_and_devices_that_get_read() {
         .await
         .unwrap();
     assert_eq!(config, before);
-    assert_eq!(devices(&running, &admin).await.len(), 8);
+    assert_eq!(devices(&running, &admin).await.len(), 9);
 }
 
 #[tokio::test]
