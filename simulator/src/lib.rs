@@ -13,14 +13,16 @@ mod pdu;
 mod physics;
 mod rtu;
 mod scenario;
+mod statistics;
 mod tcp;
 mod wire;
 
-pub use bus::{Bus, BusError, SimulatedDevice};
+pub use bus::{Behaviour, Bus, BusError, SimulatedDevice};
 pub use control::{control_router, start_control};
 pub use fault::{Fault, FaultError, MAX_DELAY_MS};
 pub use physics::{ConsumptionProfile, MeterState, PulseChannel};
-pub use rtu::{VirtualSerialLine, start_rtu};
+pub use rtu::{VirtualSerialLine, start_rtu, start_rtu_measured};
 pub use scenario::{DemoSite, DemoSiteOptions, start_demo_site};
+pub use statistics::{LineCounters, LineStatistics};
 pub use tcp::start_tcp;
 pub use wire::WireTime;

@@ -16,6 +16,7 @@ use tracing::{debug, warn};
 
 use crate::bus::Bus;
 use crate::fault::{Delivery, other_unit, random_bytes};
+use crate::statistics::{LineStatistics, values_delivered};
 use crate::wire::LineClock;
 
 /// The two ends of a virtual serial line.
@@ -49,12 +50,20 @@ impl VirtualSerialLine {
 
 /// Serves the devices of `bus` on the line until the runtime stops. Returns the device path.
 pub fn start_rtu(bus: Bus) -> io::Result<(PathBuf, tokio::task::JoinHandle<()>)> {
+    start_rtu_measured(bus, LineStatistics::default())
+}
+
+/// [`start_rtu`], counting what the line carries into `statistics`.
+pub fn start_rtu_measured(
+    bus: Bus,
+    statistics: LineStatistics,
+) -> io::Result<(PathBuf, tokio::task::JoinHandle<()>)> {
     let line = VirtualSerialLine::open()?;
     let path = line.path.clone();
     let task = tokio::spawn(async move {
         let VirtualSerialLine { master, slave, .. } = line;
         let _keep_open = slave;
-        if let Err(error) = serve(master, bus).await {
+        if let Err(error) = serve(master, bus, statistics).await {
             warn!(%error, "virtual serial line closed");
         }
     });
@@ -71,7 +80,7 @@ fn request_length(buffer: &[u8]) -> Option<usize> {
     }
 }
 
-async fn serve(mut port: SerialStream, bus: Bus) -> io::Result<()> {
+async fn serve(mut port: SerialStream, bus: Bus, statistics: LineStatistics) -> io::Result<()> {
     let mut buffer: Vec<u8> = Vec::with_capacity(256);
     let mut chunk = [0u8; 256];
     let mut line = LineClock::new();
@@ -109,6 +118,12 @@ async fn serve(mut port: SerialStream, bus: Bus) -> io::Result<()> {
                 break;
             }
             let (reply, turnaround) = reply_to(&bus, &frame);
+            statistics.record(
+                bus.wire_time(),
+                frame.len(),
+                reply.len(),
+                values_in_reply(&bus, &frame, &reply),
+            );
             let at = line.exchange(bus.wire_time(), frame.len(), reply.len(), turnaround);
             if !reply.is_empty() {
                 tokio::time::sleep_until(at).await;
@@ -121,6 +136,36 @@ async fn serve(mut port: SerialStream, bus: Bus) -> io::Result<()> {
             continue;
         }
     }
+}
+
+/// The catalog values a reply to `frame` carried: none unless it is a well-formed read reply.
+fn values_in_reply(bus: &Bus, frame: &[u8], reply: &[u8]) -> u64 {
+    let (
+        &[
+            unit,
+            function,
+            start_high,
+            start_low,
+            count_high,
+            count_low,
+            ..,
+        ],
+        &[_, reply_function, ..],
+    ) = (frame, reply)
+    else {
+        return 0;
+    };
+    if !matches!(function, 1..=4) || reply_function != function || crc16(reply) != 0 {
+        return 0;
+    }
+    bus.device(unit).map_or(0, |device| {
+        values_delivered(
+            &device.profile,
+            function,
+            u16::from_be_bytes([start_high, start_low]),
+            u16::from_be_bytes([count_high, count_low]),
+        )
+    })
 }
 
 /// The bytes answering the request `frame` (none for silence) and the device's extra turnaround.
