@@ -77,6 +77,8 @@ pub enum GatewayKind {
     Local,
     /// A Modbus TCP gateway.
     ModbusTcp,
+    /// A smart meter's HAN or P1 port, listened to.
+    Han,
 }
 
 /// A gateway as listed in the UI.

@@ -30,6 +30,7 @@ use thiserror::Error;
 
 use crate::encoding::{DecodeError, Encoding, ValueType, WordOrder};
 use crate::quantity::{Commodity, Quantity};
+use crate::site::HanProtocol;
 use crate::units::Unit;
 
 /// What kind of device a model is; decides how its devices are configured.
@@ -52,6 +53,24 @@ pub enum Family {
     /// sends them (hourly for AMS meters), the converter adds estimated totals in between, and it
     /// has diagnostics of its own (temperature, uptime, the meter's clock).
     HanConverter,
+    /// A smart meter read directly on its HAN port (DLMS/COSEM push frames), with no converter in
+    /// between. It has no registers: the gateway's HAN decoder reads what the meter pushes.
+    HanMeter,
+    /// A smart meter read directly on its P1 port (DSMR telegrams); no registers either.
+    P1Meter,
+}
+
+impl Family {
+    /// The customer-port protocol of a smart-meter family, `None` for Modbus devices. Decides
+    /// which gateways a model may sit on: smart meters on a HAN gateway of their protocol, every
+    /// other family on the RS485 port or a Modbus TCP gateway.
+    pub fn han_protocol(self) -> Option<HanProtocol> {
+        match self {
+            Family::HanMeter => Some(HanProtocol::DlmsHdlc),
+            Family::P1Meter => Some(HanProtocol::P1),
+            _ => None,
+        }
+    }
 }
 
 /// How fresh a value must be: power is read every cycle, energy counters less often,
@@ -283,7 +302,8 @@ pub struct DeviceProfile {
     #[serde(default = "one_phase")]
     pub phases: u8,
     /// Modbus read function of the registers that do not name their own: 3 (holding registers)
-    /// or 4 (input registers).
+    /// or 4 (input registers). Smart meters read on their HAN/P1 port leave it out (0).
+    #[serde(default)]
     pub function: u8,
     /// Number of positions of a pulse concentrator.
     #[serde(default)]
@@ -295,6 +315,8 @@ pub struct DeviceProfile {
     /// documented map: check it against the device's own manual before relying on it.
     #[serde(default)]
     pub generic: bool,
+    /// Required for Modbus devices; smart meters read on their HAN/P1 port have none.
+    #[serde(default)]
     pub registers: Vec<RegisterSpec>,
     /// What the gateway may write.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -522,6 +544,29 @@ impl DeviceProfile {
     }
 }
 
+/// A smart meter read on its HAN/P1 port: what it sends is fixed by the protocol, so the file
+/// names who makes it and how many phases it has, and nothing of Modbus.
+fn validate_smart_meter(profile: &DeviceProfile) -> Result<(), CatalogError> {
+    let problem = if profile.function != 0 || !profile.registers.is_empty() {
+        Some("a smart meter read on its HAN/P1 port has no read function and no registers")
+    } else if !profile.outputs.is_empty() || profile.scale_register.is_some() {
+        Some("a smart meter read on its HAN/P1 port has no outputs and no scale register")
+    } else if profile.commodity != Some(Commodity::Electricity) || profile.channels.is_some() {
+        Some("a smart meter meters electricity and has no channels")
+    } else if !(1..=3).contains(&profile.phases) {
+        Some("phases must be 1, 2 or 3")
+    } else {
+        None
+    };
+    match problem {
+        Some(message) => Err(CatalogError::Inconsistent {
+            model: profile.id.clone(),
+            message: message.into(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// How a register uses a word of one address space: whole, or some of its bits.
 #[derive(Clone, Copy)]
 enum WordUse {
@@ -539,6 +584,9 @@ pub fn validate_profile(profile: &DeviceProfile) -> Result<(), CatalogError> {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !id_ok {
         return Err(CatalogError::BadId(profile.id.clone()));
+    }
+    if profile.family.han_protocol().is_some() {
+        return validate_smart_meter(profile);
     }
     if !matches!(profile.function, 3 | 4) {
         return Err(CatalogError::BadFunction {
@@ -1641,6 +1689,47 @@ mod catalog_files_tests {
     fn shipped() -> Catalog {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/catalog");
         Catalog::load_dir(&dir).unwrap()
+    }
+
+    #[test]
+    fn smart_meters_are_read_on_their_port_not_over_modbus() {
+        let catalog = shipped();
+        let han = catalog.get("han-dlms-meter").unwrap();
+        assert_eq!(han.family.han_protocol(), Some(HanProtocol::DlmsHdlc));
+        assert!(han.registers.is_empty());
+        assert_eq!(han.function, 0);
+        let p1 = catalog.get("p1-meter").unwrap();
+        assert_eq!(p1.family.han_protocol(), Some(HanProtocol::P1));
+        assert_eq!(catalog.get("han2x").unwrap().family.han_protocol(), None);
+
+        // A smart meter with Modbus registers, or a Modbus meter without its read function, is
+        // refused rather than half-used.
+        let with_registers = Catalog::from_sources([(
+            "bad.toml",
+            "id = \"bad\"\nmanufacturer = \"x\"\nmodel = \"y\"\nfamily = \"han_meter\"\n\
+             commodity = \"electricity\"\nfunction = 3\nsource = \"s\"\n\
+             registers = [{ address = 0, type = \"u16\", unit = \"V\", quantity = \"voltage_l1\" }]\n",
+        )]);
+        assert!(matches!(
+            with_registers,
+            Err(CatalogLoadError::Invalid {
+                source: CatalogError::Inconsistent { .. },
+                ..
+            })
+        ));
+        let no_function = Catalog::from_sources([(
+            "bad.toml",
+            "id = \"bad\"\nmanufacturer = \"x\"\nmodel = \"y\"\nfamily = \"electricity_meter\"\n\
+             commodity = \"electricity\"\n\
+             registers = [{ address = 0, type = \"u16\", unit = \"V\", quantity = \"voltage_l1\" }]\n",
+        )]);
+        assert!(matches!(
+            no_function,
+            Err(CatalogLoadError::Invalid {
+                source: CatalogError::BadFunction { function: 0, .. },
+                ..
+            })
+        ));
     }
 
     #[test]

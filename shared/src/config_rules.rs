@@ -3,7 +3,7 @@
 
 use crate::catalog::{Catalog, Family};
 use crate::quantity::Commodity;
-use crate::site::{DeviceConfig, GatewayConfig, GatewayLink, LOAD_TYPES, SiteConfig};
+use crate::site::{DeviceConfig, GatewayConfig, GatewayLink, HanProtocol, LOAD_TYPES, SiteConfig};
 use crate::validation::FieldError;
 
 /// Longest gateway or device name.
@@ -123,7 +123,85 @@ pub fn validate_gateway(gateway: &GatewayConfig, site: &SiteConfig) -> Result<()
             }
             check_timeout(*timeout_ms)
         }
+        GatewayLink::Han {
+            serial_port,
+            baud,
+            data_bits,
+            stop_bits,
+            ..
+        } => {
+            if serial_port.trim().is_empty()
+                || serial_port.len() > 255
+                || !serial_port.starts_with('/')
+            {
+                return Err(error(
+                    "serial_port",
+                    "error.serial_port_invalid",
+                    "Enter the serial device path, e.g. /dev/ttyUSB0.",
+                ));
+            }
+            // Two gateways on one port would steal each other's bytes.
+            if site.gateways.iter().any(|other| {
+                other.id != gateway.id
+                    && matches!(&other.link,
+                        GatewayLink::Local { serial_port: port, .. }
+                        | GatewayLink::Han { serial_port: port, .. } if port == serial_port)
+            }) {
+                return Err(error(
+                    "serial_port",
+                    "error.serial_port_taken",
+                    "Another gateway already uses this serial port.",
+                ));
+            }
+            if !BAUD_RATES.contains(baud) {
+                return Err(error(
+                    "baud",
+                    "error.baud_invalid",
+                    "Choose one of the offered speeds.",
+                ));
+            }
+            if !matches!(data_bits, 7 | 8) {
+                return Err(error(
+                    "data_bits",
+                    "error.data_bits_invalid",
+                    "Data bits are 7 or 8.",
+                ));
+            }
+            if !matches!(stop_bits, 1 | 2) {
+                return Err(error(
+                    "stop_bits",
+                    "error.stop_bits_invalid",
+                    "Stop bits are 1 or 2.",
+                ));
+            }
+            check_kind_change(gateway, site)
+        }
     }
+}
+
+/// The protocol devices on a link speak: `None` for Modbus, the HAN protocol otherwise.
+fn link_protocol(link: &GatewayLink) -> Option<HanProtocol> {
+    match link {
+        GatewayLink::Han { protocol, .. } => Some(*protocol),
+        _ => None,
+    }
+}
+
+/// A gateway that has devices keeps speaking their protocol: Modbus devices cannot move onto a
+/// HAN port, nor a P1 meter onto a DLMS one, by a change of the gateway's settings.
+fn check_kind_change(gateway: &GatewayConfig, site: &SiteConfig) -> Result<(), FieldError> {
+    let Some(current) = site.gateways.iter().find(|other| other.id == gateway.id) else {
+        return Ok(());
+    };
+    let has_devices = site.devices.iter().any(|device| device.gateway == gateway.id);
+    if has_devices && link_protocol(&current.link) != link_protocol(&gateway.link) {
+        return Err(error(
+            "protocol",
+            "error.gateway_kind_has_devices",
+            "Delete the gateway's devices before changing what it speaks.",
+        ));
+    }
+    Ok(())
 }
 
 fn check_timeout(timeout_ms: u64) -> Result<(), FieldError> {
@@ -162,6 +240,7 @@ pub fn effective_gateway_name(gateway: &GatewayConfig) -> String {
     match &gateway.link {
         GatewayLink::Local { .. } => "Local".to_owned(),
         GatewayLink::ModbusTcp { host, .. } => host.clone(),
+        GatewayLink::Han { serial_port, .. } => serial_port.clone(),
     }
 }
 
@@ -220,7 +299,6 @@ pub fn validate_device(
             "Choose a gateway.",
         ));
     };
-    let _ = gateway;
     let profile = catalog.get(&device.model);
     let generic = device.model == GENERIC_MODEL;
     if profile.is_none() && !generic {
@@ -228,6 +306,31 @@ pub fn validate_device(
             "model",
             "error.model_unknown",
             "Choose a model from the catalog.",
+        ));
+    }
+    // Smart meters sit on a HAN gateway of their protocol, alone; everything else speaks Modbus.
+    let gateway_protocol = link_protocol(&gateway.link);
+    if profile.and_then(|profile| profile.family.han_protocol()) != gateway_protocol {
+        return Err(error(
+            "model",
+            "error.model_gateway_mismatch",
+            if gateway_protocol.is_some() {
+                "Choose a smart meter of the HAN gateway's protocol."
+            } else {
+                "A smart meter is read on a HAN gateway, not over Modbus."
+            },
+        ));
+    }
+    if gateway_protocol.is_some()
+        && site
+            .devices
+            .iter()
+            .any(|other| other.id != device.id && other.gateway == device.gateway)
+    {
+        return Err(error(
+            "gateway",
+            "error.han_one_meter",
+            "A HAN port reads one meter, and this one already has it.",
         ));
     }
     if !(1..=247).contains(&device.address) {
@@ -379,7 +482,12 @@ pub const CONFIG_ERROR_CODES: &[&str] = &[
     "error.timeout_invalid",
     "error.host_invalid",
     "error.port_invalid",
+    "error.serial_port_taken",
+    "error.data_bits_invalid",
+    "error.gateway_kind_has_devices",
     "error.gateway_unknown",
+    "error.model_gateway_mismatch",
+    "error.han_one_meter",
     "error.model_unknown",
     "error.address_range",
     "error.position_invalid",
@@ -704,6 +812,94 @@ mod tests {
             ..site.gateways[1].clone()
         };
         assert_eq!(effective_gateway_name(&unnamed), "192.168.1.20");
+    }
+
+    fn han_gateway(id: u32, port: &str, protocol: HanProtocol) -> GatewayConfig {
+        GatewayConfig {
+            id,
+            name: format!("HAN {id}"),
+            description: String::new(),
+            link: protocol.default_link(port.into()),
+            enabled: true,
+        }
+    }
+
+    #[test]
+    fn han_gateways_take_one_smart_meter_of_their_protocol() {
+        let (mut site, catalog) = (site(), catalog());
+        let han = han_gateway(3, "/dev/ttyUSB0", HanProtocol::DlmsHdlc);
+        assert_eq!(validate_gateway(&han, &site), Ok(()));
+        assert_eq!(
+            han.link,
+            GatewayLink::Han {
+                serial_port: "/dev/ttyUSB0".into(),
+                protocol: HanProtocol::DlmsHdlc,
+                baud: 2400,
+                parity: Parity::Even,
+                data_bits: 8,
+                stop_bits: 1
+            }
+        );
+        // The RS485 port is not free for a HAN gateway.
+        assert_eq!(
+            field(validate_gateway(
+                &han_gateway(3, "/dev/ttyS0", HanProtocol::P1),
+                &site
+            )),
+            "serial_port"
+        );
+        let mut bad = han.clone();
+        if let GatewayLink::Han { data_bits, .. } = &mut bad.link {
+            *data_bits = 9;
+        }
+        assert_eq!(field(validate_gateway(&bad, &site)), "data_bits");
+        let mut bad = han.clone();
+        if let GatewayLink::Han { baud, .. } = &mut bad.link {
+            *baud = 2401;
+        }
+        assert_eq!(field(validate_gateway(&bad, &site)), "baud");
+        site.gateways.push(han);
+        site.gateways.push(han_gateway(4, "/dev/ttyUSB1", HanProtocol::P1));
+
+        let smart = |id, gateway, model: &str| DeviceConfig {
+            model: model.into(),
+            ..meter(id, gateway, 1, &format!("Smart {id}"))
+        };
+        assert_eq!(
+            validate_device(&smart(0, 3, "han-dlms-meter"), &site, &catalog),
+            Ok(())
+        );
+        assert_eq!(
+            validate_device(&smart(0, 4, "p1-meter"), &site, &catalog),
+            Ok(())
+        );
+        // Wrong protocol, Modbus model on a HAN port, smart meter on the RS485 port.
+        for (gateway, model) in [(3, "p1-meter"), (3, "eastron-sdm630"), (1, "han-dlms-meter")] {
+            assert_eq!(
+                field(validate_device(&smart(0, gateway, model), &site, &catalog)),
+                "model",
+                "{model} on {gateway}"
+            );
+        }
+        // One meter per HAN port; editing it is fine.
+        site.devices.push(smart(7, 3, "han-dlms-meter"));
+        assert_eq!(
+            field(validate_device(
+                &smart(0, 3, "han-dlms-meter"),
+                &site,
+                &catalog
+            )),
+            "gateway"
+        );
+        assert_eq!(
+            validate_device(&smart(7, 3, "han-dlms-meter"), &site, &catalog),
+            Ok(())
+        );
+        // A gateway with a meter keeps its protocol.
+        let switched = han_gateway(3, "/dev/ttyUSB0", HanProtocol::P1);
+        assert_eq!(field(validate_gateway(&switched, &site)), "protocol");
+        let empty_switch = han_gateway(4, "/dev/ttyUSB1", HanProtocol::DlmsHdlc);
+        assert_eq!(validate_gateway(&empty_switch, &site), Ok(()));
     }
 
     #[test]

@@ -32,7 +32,8 @@ pub use encoding::{DecodeError, Encoding, ValueType, WordOrder};
 pub use i18n::{Language, Translations};
 pub use quantity::{Commodity, Quantity};
 pub use site::{
-    DeviceConfig, GatewayConfig, GatewayLink, GenericRegister, LOAD_TYPES, Parity, SiteConfig,
+    DeviceConfig, GatewayConfig, GatewayLink, GenericRegister, HanProtocol, LOAD_TYPES, Parity,
+    SiteConfig,
     SiteError, SupplyDirection,
 };
 pub use units::{Unit, format_scaled};

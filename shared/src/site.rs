@@ -46,6 +46,81 @@ pub enum GatewayLink {
         #[serde(default = "default_timeout_ms")]
         timeout_ms: u64,
     },
+    /// A smart meter's customer port (HAN or P1), read directly: the meter pushes its readings
+    /// on its own, nothing is polled, and exactly one meter sits behind the port.
+    Han {
+        serial_port: String,
+        protocol: HanProtocol,
+        /// 2400 for M-Bus HAN, 115200 for DSMR 4/5 P1 (see [`HanProtocol::default_baud`]).
+        baud: u32,
+        /// Even for M-Bus HAN, none for P1 (see [`HanProtocol::default_parity`]).
+        parity: Parity,
+        /// 8 on every current meter; 7 on DSMR 2.2 P1 ports.
+        #[serde(default = "default_data_bits")]
+        data_bits: u8,
+        #[serde(default = "default_stop_bits")]
+        stop_bits: u8,
+    },
+}
+
+/// What a smart meter sends on its customer port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum HanProtocol {
+    /// IEC 62056-46 HDLC frames carrying DLMS/COSEM data-notifications, on the M-Bus HAN port of
+    /// Norwegian, Swedish, Danish and Swiss AMS meters (Kaifa, Aidon, Kamstrup, Landis+Gyr).
+    #[default]
+    DlmsHdlc,
+    /// DSMR P1 text telegrams (the Netherlands, Belgium, Luxembourg, and the P1 variants of
+    /// Nordic meters).
+    P1,
+}
+
+impl HanProtocol {
+    /// Both protocols, in the order the configuration form offers them.
+    pub const ALL: [HanProtocol; 2] = [HanProtocol::DlmsHdlc, HanProtocol::P1];
+
+    /// The speed the port runs at unless the meter's documentation says otherwise: 2400 baud on
+    /// M-Bus HAN, 115200 on DSMR 4 and 5 P1 ports.
+    pub fn default_baud(self) -> u32 {
+        match self {
+            HanProtocol::DlmsHdlc => 2400,
+            HanProtocol::P1 => 115_200,
+        }
+    }
+
+    /// Even parity on M-Bus HAN (8E1), none on P1 (8N1).
+    pub fn default_parity(self) -> Parity {
+        match self {
+            HanProtocol::DlmsHdlc => Parity::Even,
+            HanProtocol::P1 => Parity::None,
+        }
+    }
+
+    /// The serialised name (`dlms_hdlc`, `p1`), also the suffix of its translation key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HanProtocol::DlmsHdlc => "dlms_hdlc",
+            HanProtocol::P1 => "p1",
+        }
+    }
+
+    /// The link a new gateway of this protocol starts with: the protocol's line settings.
+    pub fn default_link(self, serial_port: String) -> GatewayLink {
+        GatewayLink::Han {
+            serial_port,
+            protocol: self,
+            baud: self.default_baud(),
+            parity: self.default_parity(),
+            data_bits: default_data_bits(),
+            stop_bits: default_stop_bits(),
+        }
+    }
+}
+
+fn default_data_bits() -> u8 {
+    8
 }
 
 fn default_baud() -> u32 {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use shared::Catalog;
-use simulator::{DemoSiteOptions, start_demo_site};
+use simulator::{DemoSiteOptions, HanTiming, start_demo_site, start_han_meters};
 use tracing_subscriber::EnvFilter;
 
 /// Simulated RS485 line and Modbus TCP gateway with the demo site's meters.
@@ -36,6 +36,13 @@ struct Arguments {
     /// not given.
     #[arg(long)]
     wire_baud: Option<u32>,
+    /// Leave out the two smart meters on HAN and P1 ports.
+    #[arg(long)]
+    no_han: bool,
+    /// Seconds between the HAN meter's hourly totals (Kaifa list 3); 3600, the default, sends
+    /// them at each hour as the meter does. Tests shorten it to see totals arrive.
+    #[arg(long, default_value_t = 3600)]
+    han_hour_seconds: u64,
 }
 
 /// Writes `text` to `path` through a temporary file and a rename, so a reader never sees half a
@@ -71,6 +78,17 @@ async fn main() -> anyhow::Result<()> {
     if let Some(path) = &arguments.control_out {
         write_atomically(path, &control_url)?;
     }
+    let han = if arguments.no_han {
+        None
+    } else {
+        let meters = start_han_meters(HanTiming {
+            hour: Duration::from_secs(arguments.han_hour_seconds.max(10)),
+            ..HanTiming::default()
+        })
+        .context("cannot open the smart meters' pseudo-terminals")?;
+        meters.add_to_site(&mut site.site);
+        Some(meters)
+    };
     if let Some(path) = &arguments.site_out {
         let text = toml::to_string_pretty(&site.site).context("cannot write the site as TOML")?;
         write_atomically(path, &text)?;
@@ -78,6 +96,10 @@ async fn main() -> anyhow::Result<()> {
     println!("RS485 line (Modbus RTU): {}", site.serial_path.display());
     println!("Modbus TCP gateway:      {}", site.tcp_address);
     println!("Control API:             {control_url}");
+    if let Some(meters) = &han {
+        println!("HAN port (DLMS/COSEM):   {}", meters.han_path.display());
+        println!("P1 port (DSMR):          {}", meters.p1_path.display());
+    }
     if let Some(baud) = site.rtu_bus.wire_baud() {
         println!("Wire time emulated at:   {baud} baud");
     }

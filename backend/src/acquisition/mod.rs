@@ -30,6 +30,8 @@ pub struct Acquisition {
     commands: Arc<RwLock<HashMap<u32, mpsc::Sender<poller::Command>>>>,
     /// Bus statistics of every device.
     pub diagnostics: Diagnostics,
+    /// What the tasks listening to smart meters' HAN/P1 ports last heard.
+    pub han_ports: han::HanPorts,
 }
 
 impl Acquisition {
@@ -41,6 +43,16 @@ impl Acquisition {
         site: &SiteConfig,
         catalog: &Catalog,
     ) -> TestReport {
+        if let Some(gateway) = site.gateways.iter().find(|g| g.id == device.gateway)
+            && matches!(gateway.link, shared::GatewayLink::Han { .. })
+        {
+            // A smart meter is listened to, not asked: the task listening to it answers, and a
+            // port nobody listens to (a meter not saved yet) is opened for the test.
+            return match self.han_ports.report(gateway.id, Some(device.id)) {
+                Some(report) => report,
+                None => han::reader::test_port(&gateway.link).await,
+            };
+        }
         let Some(driver) = DeviceDriver::for_device(device, catalog) else {
             return TestReport {
                 ok: false,
@@ -83,6 +95,12 @@ impl Acquisition {
     /// Checks that a gateway's link opens. A running RS485 owner is not disturbed: its port is
     /// reported open.
     pub async fn test_gateway(&self, gateway: &shared::GatewayConfig) -> TestReport {
+        if matches!(gateway.link, shared::GatewayLink::Han { .. }) {
+            return match self.han_ports.report(gateway.id, None) {
+                Some(report) => report,
+                None => han::reader::test_port(&gateway.link).await,
+            };
+        }
         let owned = self
             .commands
             .read()
@@ -151,11 +169,33 @@ pub async fn supervise(
             if let Some(old) = running.remove(&id) {
                 old.task.abort();
                 let _ = old.task.await;
+                acquisition.han_ports.forget(id);
             }
         }
         live.reconcile(crate::initial_devices(&site, catalog));
         for (id, (gateway, devices)) in wanted {
             if running.contains_key(&id) {
+                continue;
+            }
+            if matches!(gateway.link, shared::GatewayLink::Han { .. }) {
+                // A smart meter's port is listened to, not polled: its task takes no commands.
+                let (commands, _) = mpsc::channel(1);
+                let task = tokio::spawn(han::reader::run(
+                    gateway.clone(),
+                    devices.first().cloned(),
+                    live.clone(),
+                    acquisition.diagnostics.clone(),
+                    acquisition.han_ports.clone(),
+                ));
+                running.insert(
+                    id,
+                    Running {
+                        gateway: gateway.clone(),
+                        devices,
+                        task,
+                        commands,
+                    },
+                );
                 continue;
             }
             let drivers: Vec<DeviceDriver> = devices

@@ -23,6 +23,7 @@ pub async fn gateways(
                 GatewayLink::ModbusTcp { host, port, .. } => {
                     (GatewayKind::ModbusTcp, format!("{host}:{port}"))
                 }
+                GatewayLink::Han { serial_port, .. } => (GatewayKind::Han, serial_port.clone()),
             };
             GatewayInfo {
                 id: gateway.id,

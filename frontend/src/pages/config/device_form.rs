@@ -6,8 +6,8 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{
-    Commodity, DeviceConfig, GENERIC_MODEL, GenericRegister, LOAD_TYPES, SupplyDirection,
-    parse_register,
+    Commodity, DeviceConfig, GENERIC_MODEL, GatewayLink, GenericRegister, HanProtocol, LOAD_TYPES,
+    SiteConfig, SupplyDirection, parse_register,
 };
 
 use super::widgets::{
@@ -53,6 +53,35 @@ fn families(catalog: &[ModelSummary]) -> Vec<String> {
         }
     }
     families
+}
+
+/// The smart-meter family a HAN/P1 gateway takes, `None` for a Modbus gateway (`gateway` is the
+/// selected gateway id as text).
+fn smart_family_on(site: Option<&SiteConfig>, gateway: &str) -> Option<&'static str> {
+    let link = &site?
+        .gateways
+        .iter()
+        .find(|g| g.id.to_string() == gateway)?
+        .link;
+    match link {
+        GatewayLink::Han { protocol, .. } => Some(match protocol {
+            HanProtocol::DlmsHdlc => "han_meter",
+            HanProtocol::P1 => "p1_meter",
+        }),
+        _ => None,
+    }
+}
+
+/// The families a gateway accepts: its smart-meter family on a HAN/P1 port, every Modbus family
+/// elsewhere.
+fn families_for(catalog: &[ModelSummary], smart: Option<&str>) -> Vec<String> {
+    families(catalog)
+        .into_iter()
+        .filter(|family| match smart {
+            Some(smart) => family == smart,
+            None => !matches!(family.as_str(), "han_meter" | "p1_meter"),
+        })
+        .collect()
 }
 
 fn first_model_of(catalog: &[ModelSummary], family: &str) -> String {
@@ -170,13 +199,23 @@ pub(super) fn DeviceForm(
             match catalog.iter().find(|m| m.id == current) {
                 Some(summary) => family.set(summary.family.clone()),
                 None => {
-                    let first = families(catalog).into_iter().next().unwrap_or_default();
+                    let smart = ctx.site.with_untracked(|site| {
+                        smart_family_on(site.as_ref(), &gateway_choice.get_untracked())
+                    });
+                    let first = families_for(catalog, smart)
+                        .into_iter()
+                        .next()
+                        .unwrap_or_default();
                     model.set(first_model_of(catalog, &first));
                     family.set(first);
                 }
             }
         });
     });
+    // Smart meters sit alone on a HAN/P1 port of their protocol: no address to give.
+    let smart_family =
+        move || ctx.site.with(|site| smart_family_on(site.as_ref(), &gateway_choice.get()));
+    let on_han = move || smart_family().is_some();
 
     let summary = Memo::new(move |_| ctx.model(&model.get()));
     let concentrator =
@@ -207,13 +246,20 @@ pub(super) fn DeviceForm(
                 "Choose a model from the catalog.",
             ));
         }
-        device.address = address.get_untracked().trim().parse().map_err(|_| {
-            invalid(
-                "address",
-                "error.address_range",
-                "The Modbus address is between 1 and 247.",
-            )
-        })?;
+        let han_port = ctx.site.with_untracked(|site| {
+            smart_family_on(site.as_ref(), &gateway_choice.get_untracked()).is_some()
+        });
+        device.address = if han_port {
+            1
+        } else {
+            address.get_untracked().trim().parse().map_err(|_| {
+                invalid(
+                    "address",
+                    "error.address_range",
+                    "The Modbus address is between 1 and 247.",
+                )
+            })?
+        };
         device.name = name.get_untracked().trim().to_owned();
         let is_concentrator = summary
             .as_ref()
@@ -378,8 +424,9 @@ pub(super) fn DeviceForm(
         })
     };
     let family_choices = move || {
+        let smart = smart_family();
         ctx.catalog.with(|catalog| {
-            families(catalog)
+            families_for(catalog, smart)
                 .into_iter()
                 .map(|f| {
                     let label = family_label(i18n, &f);
@@ -485,26 +532,51 @@ pub(super) fn DeviceForm(
                         id=id("gateway")
                         data-testid="device-gateway"
                         aria-invalid=move || is_invalid("gateway")
-                        on:change=move |event| gateway_choice.set(event_target_value(&event))
+                        on:change=move |event| {
+                            gateway_choice.set(event_target_value(&event));
+                            // A gateway of another kind takes other families.
+                            let allowed = ctx
+                                .catalog
+                                .with_untracked(|catalog| families_for(catalog, smart_family()));
+                            if !allowed.contains(&family.get_untracked()) {
+                                let first = allowed.into_iter().next().unwrap_or_default();
+                                let model_id = ctx
+                                    .catalog
+                                    .with_untracked(|catalog| first_model_of(catalog, &first));
+                                family.set(first);
+                                model.set(model_id);
+                            }
+                        }
                     >
                         {options(gateway_choice, gateway_choices)}
                     </select>
                     {field_message(i18n, error, "gateway")}
                 </div>
-                <div class="field">
-                    <label for=id("address")>{move || i18n.t("config.address")}</label>
-                    <input
-                        id=id("address")
-                        data-testid="device-address"
-                        type="text"
-                        inputmode="numeric"
-                        autocomplete="off"
-                        placeholder="1–247"
-                        aria-invalid=move || is_invalid("address")
-                        bind:value=address
-                    />
-                    {field_message(i18n, error, "address")}
-                </div>
+                <Show
+                    when=move || !on_han()
+                    fallback=move || {
+                        view! {
+                            <p class="muted" data-testid="device-han-note">
+                                {move || i18n.t("config.han_device_note")}
+                            </p>
+                        }
+                    }
+                >
+                    <div class="field">
+                        <label for=id("address")>{move || i18n.t("config.address")}</label>
+                        <input
+                            id=id("address")
+                            data-testid="device-address"
+                            type="text"
+                            inputmode="numeric"
+                            autocomplete="off"
+                            placeholder="1–247"
+                            aria-invalid=move || is_invalid("address")
+                            bind:value=address
+                        />
+                        {field_message(i18n, error, "address")}
+                    </div>
+                </Show>
                 <Show when=concentrator>
                     <div class="field">
                         <label for=id("position")>{move || i18n.t("config.position")}</label>

@@ -3,7 +3,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::{BAUD_RATES, GatewayConfig, GatewayLink, Parity, validate_gateway};
+use shared::{BAUD_RATES, GatewayConfig, GatewayLink, HanProtocol, Parity, validate_gateway};
 
 use super::widgets::{field_message, form_message, names};
 use super::{ConfigContext, Editor, FormError};
@@ -20,7 +20,16 @@ const FIELDS: &[&str] = &[
     "baud",
     "parity",
     "stop_bits",
+    "protocol",
+    "data_bits",
 ];
+
+fn protocol_from(code: &str) -> HanProtocol {
+    HanProtocol::ALL
+        .into_iter()
+        .find(|protocol| protocol.as_str() == code)
+        .unwrap_or_default()
+}
 
 fn parity_code(parity: Parity) -> &'static str {
     match parity {
@@ -46,24 +55,35 @@ fn invalid(field: &'static str, code: &'static str, message: &'static str) -> Fo
     }
 }
 
-/// The gateway form (`data-testid="gateway-form"`). `original` is `None` for a new Modbus TCP
-/// gateway.
+/// The gateway form (`data-testid="gateway-form"`). `original` is `None` for a new gateway: a
+/// Modbus TCP gateway, or a smart meter's HAN/P1 port when `han` is set.
 #[component]
-pub(super) fn GatewayForm(ctx: ConfigContext, original: Option<GatewayConfig>) -> impl IntoView {
+pub(super) fn GatewayForm(
+    ctx: ConfigContext,
+    original: Option<GatewayConfig>,
+    #[prop(optional)] han: bool,
+) -> impl IntoView {
     let i18n = use_i18n();
     let base = original.clone().unwrap_or_else(|| GatewayConfig {
         id: 0,
         name: String::new(),
         description: String::new(),
-        link: GatewayLink::ModbusTcp {
-            host: String::new(),
-            port: 502,
-            timeout_ms: 300,
+        link: if han {
+            HanProtocol::DlmsHdlc.default_link(String::new())
+        } else {
+            GatewayLink::ModbusTcp {
+                host: String::new(),
+                port: 502,
+                timeout_ms: 300,
+            }
         },
         enabled: true,
     });
     let editing = original.is_some();
     let local = matches!(base.link, GatewayLink::Local { .. });
+    let han = matches!(base.link, GatewayLink::Han { .. });
+    let protocol = RwSignal::new(String::new());
+    let data_bits = RwSignal::new(String::new());
 
     let name = RwSignal::new(base.name.clone());
     let description = RwSignal::new(base.description.clone());
@@ -97,7 +117,33 @@ pub(super) fn GatewayForm(ctx: ConfigContext, original: Option<GatewayConfig>) -
             port.set(tcp_port.to_string());
             timeout.set(timeout_ms.to_string());
         }
+        GatewayLink::Han {
+            serial_port: path,
+            protocol: kind,
+            baud: speed,
+            parity: bits_parity,
+            data_bits: bits,
+            stop_bits: stop,
+        } => {
+            serial_port.set(path.clone());
+            protocol.set(kind.as_str().to_owned());
+            baud.set(speed.to_string());
+            parity.set(parity_code(*bits_parity).to_owned());
+            data_bits.set(bits.to_string());
+            stop_bits.set(stop.to_string());
+            // Not used by a HAN port, but keeps the shared timeout check below quiet.
+            timeout.set("300".to_owned());
+        }
     }
+    // A new protocol brings its own line settings (2400 8E1 for HAN, 115200 8N1 for P1).
+    let choose_protocol = move |code: String| {
+        let chosen = protocol_from(&code);
+        protocol.set(code);
+        baud.set(chosen.default_baud().to_string());
+        parity.set(parity_code(chosen.default_parity()).to_owned());
+        data_bits.set("8".to_owned());
+        stop_bits.set("1".to_owned());
+    };
     let error = RwSignal::new(None::<FormError>);
     let pending = RwSignal::new(false);
     let base = StoredValue::new(base);
@@ -113,7 +159,30 @@ pub(super) fn GatewayForm(ctx: ConfigContext, original: Option<GatewayConfig>) -
                 "The timeout is between 20 and 10000 ms.",
             )
         })?;
-        gateway.link = if local {
+        gateway.link = if han {
+            GatewayLink::Han {
+                serial_port: serial_port.get_untracked().trim().to_owned(),
+                protocol: protocol_from(&protocol.get_untracked()),
+                baud: baud.get_untracked().parse().map_err(|_| {
+                    invalid(
+                        "baud",
+                        "error.baud_invalid",
+                        "Choose one of the offered speeds.",
+                    )
+                })?,
+                parity: parity_from(&parity.get_untracked()),
+                data_bits: data_bits.get_untracked().parse().map_err(|_| {
+                    invalid("data_bits", "error.data_bits_invalid", "Data bits are 7 or 8.")
+                })?,
+                stop_bits: stop_bits.get_untracked().parse().map_err(|_| {
+                    invalid(
+                        "stop_bits",
+                        "error.stop_bits_invalid",
+                        "Stop bits are 1 or 2.",
+                    )
+                })?,
+            }
+        } else if local {
             GatewayLink::Local {
                 serial_port: serial_port.get_untracked().trim().to_owned(),
                 baud: baud.get_untracked().parse().map_err(|_| {
@@ -183,6 +252,8 @@ pub(super) fn GatewayForm(ctx: ConfigContext, original: Option<GatewayConfig>) -
     let is_invalid = move |field: &'static str| names(error, field).to_string();
     let title = if editing {
         "config.gateway_settings"
+    } else if han {
+        "config.han_gateway_new"
     } else {
         "config.gateway_new"
     };
@@ -317,6 +388,149 @@ pub(super) fn GatewayForm(ctx: ConfigContext, original: Option<GatewayConfig>) -
                         </div>
                     }
                         .into_any()
+                } else if han {
+                    view! {
+                        <p class="muted field--wide" data-testid="gateway-han-note">
+                            {move || i18n.t("config.han_note")}
+                        </p>
+                        <div class="field">
+                            <label for=id("protocol")>{move || i18n.t("config.protocol")}</label>
+                            <select
+                                id=id("protocol")
+                                data-testid="gateway-protocol"
+                                aria-invalid=move || is_invalid("protocol")
+                                on:change=move |event| choose_protocol(event_target_value(&event))
+                            >
+                                {HanProtocol::ALL
+                                    .into_iter()
+                                    .map(|choice| {
+                                        let code = choice.as_str();
+                                        view! {
+                                            <option
+                                                value=code
+                                                prop:selected=move || protocol.get() == code
+                                            >
+                                                {move || i18n.t(&format!("config.protocol_{code}"))}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </select>
+                            {field_message(i18n, error, "protocol")}
+                        </div>
+                        <div class="field">
+                            <label for=id("serial")>{move || i18n.t("config.serial_port")}</label>
+                            <input
+                                id=id("serial")
+                                data-testid="gateway-serial-port"
+                                type="text"
+                                autocomplete="off"
+                                autocapitalize="none"
+                                spellcheck="false"
+                                placeholder=move || i18n.t("config.han_port_placeholder")
+                                aria-invalid=move || is_invalid("serial_port")
+                                bind:value=serial_port
+                            />
+                            {field_message(i18n, error, "serial_port")}
+                        </div>
+                        <div class="field">
+                            <label for=id("baud")>{move || i18n.t("config.baud")}</label>
+                            <select
+                                id=id("baud")
+                                data-testid="gateway-baud"
+                                aria-invalid=move || is_invalid("baud")
+                                on:change=move |event| baud.set(event_target_value(&event))
+                            >
+                                {BAUD_RATES
+                                    .into_iter()
+                                    .map(|rate| {
+                                        let value = rate.to_string();
+                                        let current = value.clone();
+                                        view! {
+                                            <option
+                                                value=value.clone()
+                                                prop:selected=move || baud.get() == current
+                                            >
+                                                {value.clone()}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </select>
+                            {field_message(i18n, error, "baud")}
+                        </div>
+                        <div class="field">
+                            <label for=id("parity")>{move || i18n.t("config.parity")}</label>
+                            <select
+                                id=id("parity")
+                                data-testid="gateway-parity"
+                                on:change=move |event| parity.set(event_target_value(&event))
+                            >
+                                {["none", "even", "odd"]
+                                    .into_iter()
+                                    .map(|code| {
+                                        view! {
+                                            <option
+                                                value=code
+                                                prop:selected=move || parity.get() == code
+                                            >
+                                                {move || i18n.t(&format!("config.parity_{code}"))}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </select>
+                        </div>
+                        <div class="field">
+                            <label for=id("data")>{move || i18n.t("config.data_bits")}</label>
+                            <select
+                                id=id("data")
+                                data-testid="gateway-data-bits"
+                                aria-invalid=move || is_invalid("data_bits")
+                                on:change=move |event| data_bits.set(event_target_value(&event))
+                            >
+                                {["8", "7"]
+                                    .into_iter()
+                                    .map(|bits| {
+                                        view! {
+                                            <option
+                                                value=bits
+                                                prop:selected=move || data_bits.get() == bits
+                                            >
+                                                {bits}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </select>
+                            {field_message(i18n, error, "data_bits")}
+                        </div>
+                        <div class="field">
+                            <label for=id("stop")>{move || i18n.t("config.stop_bits")}</label>
+                            <select
+                                id=id("stop")
+                                data-testid="gateway-stop-bits"
+                                aria-invalid=move || is_invalid("stop_bits")
+                                on:change=move |event| stop_bits.set(event_target_value(&event))
+                            >
+                                {["1", "2"]
+                                    .into_iter()
+                                    .map(|bits| {
+                                        view! {
+                                            <option
+                                                value=bits
+                                                prop:selected=move || stop_bits.get() == bits
+                                            >
+                                                {bits}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </select>
+                            {field_message(i18n, error, "stop_bits")}
+                        </div>
+                    }
+                        .into_any()
                 } else {
                     view! {
                         <div class="field">
@@ -351,19 +565,22 @@ pub(super) fn GatewayForm(ctx: ConfigContext, original: Option<GatewayConfig>) -
                     }
                         .into_any()
                 }}
-                <div class="field">
-                    <label for=id("timeout")>{move || i18n.t("config.timeout")}</label>
-                    <input
-                        id=id("timeout")
-                        data-testid="gateway-timeout"
-                        type="text"
-                        inputmode="numeric"
-                        autocomplete="off"
-                        aria-invalid=move || is_invalid("timeout_ms")
-                        bind:value=timeout
-                    />
-                    {field_message(i18n, error, "timeout_ms")}
-                </div>
+                // A HAN port only listens: there is no reply to time out.
+                <Show when=move || !han>
+                    <div class="field">
+                        <label for=id("timeout")>{move || i18n.t("config.timeout")}</label>
+                        <input
+                            id=id("timeout")
+                            data-testid="gateway-timeout"
+                            type="text"
+                            inputmode="numeric"
+                            autocomplete="off"
+                            aria-invalid=move || is_invalid("timeout_ms")
+                            bind:value=timeout
+                        />
+                        {field_message(i18n, error, "timeout_ms")}
+                    </div>
+                </Show>
             </div>
             {form_message(i18n, error, FIELDS, "gateway-form-error")}
             <div class="form-buttons">

@@ -26,6 +26,8 @@ use crate::live::use_live;
 enum Editor {
     Closed,
     NewGateway,
+    /// A new smart meter port (HAN/P1).
+    NewHanGateway,
     Gateway(u32),
     /// A new device on this gateway.
     NewDevice(u32),
@@ -110,10 +112,29 @@ fn is_local(gateway: &GatewayConfig) -> bool {
     matches!(gateway.link, GatewayLink::Local { .. })
 }
 
+/// `local`, `modbus_tcp` or `han`, as the card's `data-kind`.
+fn gateway_kind(gateway: &GatewayConfig) -> &'static str {
+    match gateway.link {
+        GatewayLink::Local { .. } => "local",
+        GatewayLink::ModbusTcp { .. } => "modbus_tcp",
+        GatewayLink::Han { .. } => "han",
+    }
+}
+
+/// Translation key of the gateway's kind; a HAN port names its protocol.
+fn gateway_kind_key(gateway: &GatewayConfig) -> String {
+    match &gateway.link {
+        GatewayLink::Han { protocol, .. } => format!("gateway.han_{}", protocol.as_str()),
+        _ => format!("gateway.{}", gateway_kind(gateway)),
+    }
+}
+
 /// Serial device path or `host:port`.
 fn gateway_address(gateway: &GatewayConfig) -> String {
     match &gateway.link {
-        GatewayLink::Local { serial_port, .. } => serial_port.clone(),
+        GatewayLink::Local { serial_port, .. } | GatewayLink::Han { serial_port, .. } => {
+            serial_port.clone()
+        }
         GatewayLink::ModbusTcp { host, port, .. } => {
             if host.contains(':') {
                 format!("[{host}]:{port}")
@@ -209,6 +230,16 @@ fn Config() -> impl IntoView {
                         <span aria-hidden="true">"+"</span>
                         {move || i18n.t("config.gateway_add")}
                     </button>
+                    <button
+                        class="button"
+                        type="button"
+                        data-testid="han-gateway-add"
+                        disabled=move || ctx.editor.get() == Editor::NewHanGateway
+                        on:click=move |_| ctx.editor.set(Editor::NewHanGateway)
+                    >
+                        <span aria-hidden="true">"+"</span>
+                        {move || i18n.t("config.han_gateway_add")}
+                    </button>
                 </Show>
             </div>
         </div>
@@ -240,6 +271,9 @@ fn Config() -> impl IntoView {
         }}
         <Show when=move || ctx.editor.get() == Editor::NewGateway>
             <GatewayForm ctx=ctx original=None />
+        </Show>
+        <Show when=move || ctx.editor.get() == Editor::NewHanGateway>
+            <GatewayForm ctx=ctx original=None han=true />
         </Show>
         <div class="config-gateways">
             <For
@@ -367,7 +401,7 @@ fn GatewayCard(ctx: ConfigContext, id: u32) -> impl IntoView {
             }
             data-testid="gateway-card"
             data-gateway-id=id.to_string()
-            data-kind=move || if local() { "local" } else { "modbus_tcp" }
+            data-kind=move || gateway.with(|g| g.as_ref().map(gateway_kind).unwrap_or_default())
         >
             <div class="config-gateway__head">
                 <div class="config-gateway__title">
@@ -375,7 +409,7 @@ fn GatewayCard(ctx: ConfigContext, id: u32) -> impl IntoView {
                     <p class="config-meta">
                         <span class="config-kind">
                             {move || {
-                                i18n.t(if local() { "gateway.local" } else { "gateway.modbus_tcp" })
+                                i18n.t(&read(gateway_kind_key))
                             }}
                         </span>
                         <span class="config-address" data-testid="gateway-card-address">
@@ -500,16 +534,32 @@ fn GatewayCard(ctx: ConfigContext, id: u32) -> impl IntoView {
                 <Show
                     when=adding_device
                     fallback=move || {
+                        // A HAN/P1 port reads exactly one meter.
+                        let full = move || {
+                            gateway.with(|g| g.as_ref().is_some_and(|g| gateway_kind(g) == "han"))
+                                && !device_ids.with(Vec::is_empty)
+                        };
                         view! {
-                            <button
-                                class="button button--small config-add-device"
-                                type="button"
-                                data-testid="device-add"
-                                on:click=move |_| ctx.editor.set(Editor::NewDevice(id))
+                            <Show
+                                when=move || !full()
+                                fallback=move || {
+                                    view! {
+                                        <p class="muted" data-testid="han-full">
+                                            {move || i18n.t("config.han_full")}
+                                        </p>
+                                    }
+                                }
                             >
-                                <span aria-hidden="true">"+"</span>
-                                {move || i18n.t("config.device_add")}
-                            </button>
+                                <button
+                                    class="button button--small config-add-device"
+                                    type="button"
+                                    data-testid="device-add"
+                                    on:click=move |_| ctx.editor.set(Editor::NewDevice(id))
+                                >
+                                    <span aria-hidden="true">"+"</span>
+                                    {move || i18n.t("config.device_add")}
+                                </button>
+                            </Show>
                         }
                     }
                 >
