@@ -418,7 +418,10 @@ fn kaifa_list2_elements(meter: &MeterState, out: &mut Vec<u8>) {
         shared::Quantity::CurrentL2,
         shared::Quantity::CurrentL3,
     ] {
-        double_long_unsigned(out, quantities.get(&current).copied().unwrap_or(0.0) * 1000.0);
+        double_long_unsigned(
+            out,
+            quantities.get(&current).copied().unwrap_or(0.0) * 1000.0,
+        );
     }
     for volts in meter.voltages {
         double_long_unsigned(out, volts * 10.0);
@@ -469,7 +472,12 @@ fn p1_timestamp(wall: &DateTime<Local>) -> String {
 
 /// One telegram: counters per tariff in kWh with three decimals, powers in kW, voltages in V and
 /// currents in whole A as DSMR 5 writes them, then `!` and the CRC.
-fn p1_telegram(meter: &MeterState, tariffs: [f64; 2], tariff: u8, wall: &DateTime<Local>) -> Vec<u8> {
+fn p1_telegram(
+    meter: &MeterState,
+    tariffs: [f64; 2],
+    tariff: u8,
+    wall: &DateTime<Local>,
+) -> Vec<u8> {
     let quantities = meter.quantities();
     let get = |quantity| quantities.get(&quantity).copied().unwrap_or(0.0);
     let (import, export) = split(meter.power_watts);
@@ -559,7 +567,8 @@ mod tests {
         meter.power_watts = 549.0;
         let frame = kaifa_list1(&meter, &wall);
         // The recorded frame's clock status is 0x00 (winter): equal when the local zone agrees.
-        let recorded = "7EA027010201105A87E6E7000F40000000090C07E60B0701092C26FF80000002010600000225F2B57E";
+        let recorded =
+            "7EA027010201105A87E6E7000F40000000090C07E60B0701092C26FF80000002010600000225F2B57E";
         if !is_summer_time(&wall) {
             assert_eq!(hex(&frame), recorded);
         }
