@@ -380,6 +380,72 @@ async fn every_simulated_device_is_read_over_rtu_and_tcp_with_moving_values() {
     assert!((225.0..235.0).contains(&volts), "{volts}");
     let hertz = supply.value(Quantity::Frequency).unwrap();
     assert!((49.9..50.1).contains(&hertz), "{hertz}");
+    // The whole documented map is read, not just P/V/I/energy: the SDM630's extra registers arrive.
+    for quantity in [
+        Quantity::VoltageL1L2,
+        Quantity::CurrentNeutral,
+        Quantity::ApparentPower,
+        Quantity::ReactivePowerL3,
+        Quantity::PowerFactorL2,
+        Quantity::VoltageThdL1,
+        Quantity::CurrentThdL3,
+        Quantity::ReactiveEnergyImport,
+        Quantity::ActiveEnergyImportL2,
+    ] {
+        assert!(supply.value(quantity).is_some(), "SDM630 lacks {quantity:?}");
+    }
+    // Every electrical value of every meter, whatever its encoding, decodes to a plausible number.
+    for device in &first {
+        for reading in &device.values {
+            let range = match reading.quantity {
+                Quantity::VoltageL1
+                | Quantity::VoltageL2
+                | Quantity::VoltageL3
+                | Quantity::VoltageAverage => 220.0..240.0,
+                Quantity::VoltageL1L2
+                | Quantity::VoltageL2L3
+                | Quantity::VoltageL3L1
+                | Quantity::VoltageLineAverage => 380.0..416.0,
+                Quantity::CurrentL1
+                | Quantity::CurrentL2
+                | Quantity::CurrentL3
+                | Quantity::CurrentNeutral
+                | Quantity::CurrentAverage => 0.0..100.0,
+                Quantity::ActivePower
+                | Quantity::ActivePowerL1
+                | Quantity::ActivePowerL2
+                | Quantity::ActivePowerL3 => -20_000.0..20_000.0,
+                // Inductive loads: reactive power is positive.
+                Quantity::ReactivePower
+                | Quantity::ReactivePowerL1
+                | Quantity::ReactivePowerL2
+                | Quantity::ReactivePowerL3
+                | Quantity::ApparentPower
+                | Quantity::ApparentPowerL1
+                | Quantity::ApparentPowerL2
+                | Quantity::ApparentPowerL3 => 0.0..25_000.0,
+                Quantity::PowerFactor
+                | Quantity::PowerFactorL1
+                | Quantity::PowerFactorL2
+                | Quantity::PowerFactorL3 => 0.5..1.0001,
+                Quantity::VoltageThdL1 | Quantity::VoltageThdL2 | Quantity::VoltageThdL3 => {
+                    0.5..8.0001
+                }
+                Quantity::CurrentThdL1 | Quantity::CurrentThdL2 | Quantity::CurrentThdL3 => {
+                    2.0..60.0001
+                }
+                quantity if quantity.is_counter() => 0.0..1e11,
+                _ => continue,
+            };
+            assert!(
+                range.contains(&reading.value),
+                "{} {:?} = {}",
+                device.name,
+                reading.quantity,
+                reading.value
+            );
+        }
+    }
     // The EM24 (TCP, low word first, ÷10) and the ABB (RTU, u64 ÷100 kWh) decode to their counters.
     let em24 = first
         .iter()

@@ -1791,6 +1791,97 @@ mod catalog_files_tests {
         );
     }
 
+    /// An electricity meter shows what a user paid for, not just P/V/I/energy: every model declares
+    /// the values its documented map has, and the scheduler reads each at the right pace. Gaps are
+    /// listed with the reason their TOML file gives, so a new model cannot silently lack them.
+    #[test]
+    fn electricity_meters_declare_the_values_users_expect() {
+        use Quantity::*;
+        // iEM3155: its total PF encodes the quadrant (not a linear scale), it has no per-phase PF.
+        let without_power_factor = ["schneider-iem3155"];
+        // Janitza B23 float block: no source confirms its reactive/apparent power registers.
+        let without_reactive_and_apparent = ["janitza-b23"];
+        // THD is documented (and declared) for the SDM630 only among the shipped meters.
+        let with_thd = ["eastron-sdm630"];
+        let catalog = shipped();
+        let meters: Vec<&DeviceProfile> = catalog
+            .profiles()
+            .iter()
+            .filter(|p| p.family == Family::ElectricityMeter)
+            .collect();
+        assert!(meters.len() >= 9, "{}", meters.len());
+        for meter in meters {
+            let id = meter.id.as_str();
+            let has = |quantity: Quantity| meter.registers.iter().any(|r| r.quantity == quantity);
+            for quantity in [
+                ActivePower,
+                Frequency,
+                ActiveEnergyImport,
+                ActiveEnergyExport,
+            ] {
+                assert!(has(quantity), "{id} lacks {quantity:?}");
+            }
+            let per_phase: &[[Quantity; 4]] = if meter.phases == 1 {
+                &[[VoltageL1, CurrentL1, ActivePower, PowerFactor]]
+            } else {
+                &[
+                    [VoltageL1, CurrentL1, ActivePowerL1, PowerFactorL1],
+                    [VoltageL2, CurrentL2, ActivePowerL2, PowerFactorL2],
+                    [VoltageL3, CurrentL3, ActivePowerL3, PowerFactorL3],
+                ]
+            };
+            for [voltage, current, power, factor] in per_phase {
+                for quantity in [*voltage, *current, *power] {
+                    assert!(has(quantity), "{id} lacks {quantity:?}");
+                }
+                if !without_power_factor.contains(&id) {
+                    assert!(has(*factor) || has(PowerFactor), "{id} lacks {factor:?}");
+                }
+            }
+            if !without_reactive_and_apparent.contains(&id) {
+                for quantity in [ReactivePower, ApparentPower] {
+                    assert!(has(quantity), "{id} lacks {quantity:?}");
+                }
+                let reactive_energy = has(ReactiveEnergyImport) && has(ReactiveEnergyExport);
+                // The SDM72 documents only an import+export reactive sum; the ABB's accumulator
+                // addresses are unconfirmed.
+                assert!(
+                    reactive_energy || ["eastron-sdm72", "abb-b23"].contains(&id),
+                    "{id} lacks reactive energies"
+                );
+            }
+            if meter.phases == 3 && !without_reactive_and_apparent.contains(&id) {
+                assert!(
+                    has(VoltageL1L2) && has(VoltageL2L3) && has(VoltageL3L1),
+                    "{id}"
+                );
+            }
+            let thd = [
+                VoltageThdL1,
+                VoltageThdL2,
+                VoltageThdL3,
+                CurrentThdL1,
+                CurrentThdL2,
+                CurrentThdL3,
+            ];
+            if with_thd.contains(&id) {
+                assert!(thd.iter().all(|q| has(*q)), "{id} lacks THD");
+            } else {
+                assert!(!thd.iter().any(|q| has(*q)), "{id}: THD not listed here");
+            }
+            // Power, voltage, current, PF and Hz every cycle; counters and THD less often.
+            for register in &meter.registers {
+                let quantity = register.quantity;
+                let want = if quantity.is_counter() || thd.contains(&quantity) {
+                    Refresh::Slow
+                } else {
+                    Refresh::Fast
+                };
+                assert_eq!(register.refresh(), want, "{id} {quantity:?}");
+            }
+        }
+    }
+
     #[test]
     fn profiles_survive_a_round_trip() {
         for profile in shipped().profiles() {

@@ -133,11 +133,33 @@ pub enum Quantity {
     MeterClockMinute,
     /// Meter clock: second.
     MeterClockSecond,
+    /// Cumulative active energy drawn from the grid on one phase (meters that count per phase).
+    ActiveEnergyImportL1,
+    ActiveEnergyImportL2,
+    ActiveEnergyImportL3,
+    /// Cumulative active energy sent to the grid on one phase.
+    ActiveEnergyExportL1,
+    ActiveEnergyExportL2,
+    ActiveEnergyExportL3,
+    /// Cumulative reactive energy imported (Q+) on one phase.
+    ReactiveEnergyImportL1,
+    ReactiveEnergyImportL2,
+    ReactiveEnergyImportL3,
+    /// Cumulative reactive energy exported (Q−) on one phase.
+    ReactiveEnergyExportL1,
+    ReactiveEnergyExportL2,
+    ReactiveEnergyExportL3,
+    /// Average of the phase-to-neutral voltages, as the meter computes it.
+    VoltageAverage,
+    /// Average of the phase-to-phase voltages, as the meter computes it.
+    VoltageLineAverage,
+    /// Average of the phase currents, as the meter computes it.
+    CurrentAverage,
 }
 
 impl Quantity {
     /// Every quantity, in display order.
-    pub const ALL: [Quantity; 72] = [
+    pub const ALL: [Quantity; 87] = [
         Quantity::ActiveEnergyImport,
         Quantity::ActiveEnergyExport,
         Quantity::ActivePower,
@@ -210,6 +232,21 @@ impl Quantity {
         Quantity::MeterClockHour,
         Quantity::MeterClockMinute,
         Quantity::MeterClockSecond,
+        Quantity::ActiveEnergyImportL1,
+        Quantity::ActiveEnergyImportL2,
+        Quantity::ActiveEnergyImportL3,
+        Quantity::ActiveEnergyExportL1,
+        Quantity::ActiveEnergyExportL2,
+        Quantity::ActiveEnergyExportL3,
+        Quantity::ReactiveEnergyImportL1,
+        Quantity::ReactiveEnergyImportL2,
+        Quantity::ReactiveEnergyImportL3,
+        Quantity::ReactiveEnergyExportL1,
+        Quantity::ReactiveEnergyExportL2,
+        Quantity::ReactiveEnergyExportL3,
+        Quantity::VoltageAverage,
+        Quantity::VoltageLineAverage,
+        Quantity::CurrentAverage,
     ];
 
     /// The unit values of this quantity are stored and sent in (SI-like base units: Wh, W, V, A, Hz,
@@ -220,6 +257,12 @@ impl Quantity {
             | Quantity::ActiveEnergyExport
             | Quantity::ActiveEnergyImportEstimated
             | Quantity::ActiveEnergyExportEstimated
+            | Quantity::ActiveEnergyImportL1
+            | Quantity::ActiveEnergyImportL2
+            | Quantity::ActiveEnergyImportL3
+            | Quantity::ActiveEnergyExportL1
+            | Quantity::ActiveEnergyExportL2
+            | Quantity::ActiveEnergyExportL3
             | Quantity::EvSessionEnergy => Unit::WattHour,
             Quantity::ActivePower
             | Quantity::ActivePowerL1
@@ -233,11 +276,14 @@ impl Quantity {
             | Quantity::VoltageL3
             | Quantity::VoltageL1L2
             | Quantity::VoltageL2L3
-            | Quantity::VoltageL3L1 => Unit::Volt,
+            | Quantity::VoltageL3L1
+            | Quantity::VoltageAverage
+            | Quantity::VoltageLineAverage => Unit::Volt,
             Quantity::CurrentL1
             | Quantity::CurrentL2
             | Quantity::CurrentL3
             | Quantity::CurrentNeutral
+            | Quantity::CurrentAverage
             | Quantity::EvMaxCurrent => Unit::Ampere,
             Quantity::Frequency => Unit::Hertz,
             Quantity::PowerFactor
@@ -249,7 +295,13 @@ impl Quantity {
             Quantity::ReactiveEnergyImport
             | Quantity::ReactiveEnergyExport
             | Quantity::ReactiveEnergyImportEstimated
-            | Quantity::ReactiveEnergyExportEstimated => Unit::VarHour,
+            | Quantity::ReactiveEnergyExportEstimated
+            | Quantity::ReactiveEnergyImportL1
+            | Quantity::ReactiveEnergyImportL2
+            | Quantity::ReactiveEnergyImportL3
+            | Quantity::ReactiveEnergyExportL1
+            | Quantity::ReactiveEnergyExportL2
+            | Quantity::ReactiveEnergyExportL3 => Unit::VarHour,
             Quantity::ReactivePower
             | Quantity::ReactivePowerL1
             | Quantity::ReactivePowerL2
@@ -304,6 +356,18 @@ impl Quantity {
                 | Quantity::ActiveEnergyExportEstimated
                 | Quantity::ReactiveEnergyImportEstimated
                 | Quantity::ReactiveEnergyExportEstimated
+                | Quantity::ActiveEnergyImportL1
+                | Quantity::ActiveEnergyImportL2
+                | Quantity::ActiveEnergyImportL3
+                | Quantity::ActiveEnergyExportL1
+                | Quantity::ActiveEnergyExportL2
+                | Quantity::ActiveEnergyExportL3
+                | Quantity::ReactiveEnergyImportL1
+                | Quantity::ReactiveEnergyImportL2
+                | Quantity::ReactiveEnergyImportL3
+                | Quantity::ReactiveEnergyExportL1
+                | Quantity::ReactiveEnergyExportL2
+                | Quantity::ReactiveEnergyExportL3
         )
     }
 
@@ -424,6 +488,21 @@ impl Quantity {
             Quantity::MeterClockHour => 70,
             Quantity::MeterClockMinute => 71,
             Quantity::MeterClockSecond => 72,
+            Quantity::ActiveEnergyImportL1 => 73,
+            Quantity::ActiveEnergyImportL2 => 74,
+            Quantity::ActiveEnergyImportL3 => 75,
+            Quantity::ActiveEnergyExportL1 => 76,
+            Quantity::ActiveEnergyExportL2 => 77,
+            Quantity::ActiveEnergyExportL3 => 78,
+            Quantity::ReactiveEnergyImportL1 => 79,
+            Quantity::ReactiveEnergyImportL2 => 80,
+            Quantity::ReactiveEnergyImportL3 => 81,
+            Quantity::ReactiveEnergyExportL1 => 82,
+            Quantity::ReactiveEnergyExportL2 => 83,
+            Quantity::ReactiveEnergyExportL3 => 84,
+            Quantity::VoltageAverage => 85,
+            Quantity::VoltageLineAverage => 86,
+            Quantity::CurrentAverage => 87,
         }
     }
 
@@ -509,6 +588,21 @@ impl Quantity {
             Quantity::MeterClockHour => "quantity.meter_clock_hour",
             Quantity::MeterClockMinute => "quantity.meter_clock_minute",
             Quantity::MeterClockSecond => "quantity.meter_clock_second",
+            Quantity::ActiveEnergyImportL1 => "quantity.active_energy_import_l1",
+            Quantity::ActiveEnergyImportL2 => "quantity.active_energy_import_l2",
+            Quantity::ActiveEnergyImportL3 => "quantity.active_energy_import_l3",
+            Quantity::ActiveEnergyExportL1 => "quantity.active_energy_export_l1",
+            Quantity::ActiveEnergyExportL2 => "quantity.active_energy_export_l2",
+            Quantity::ActiveEnergyExportL3 => "quantity.active_energy_export_l3",
+            Quantity::ReactiveEnergyImportL1 => "quantity.reactive_energy_import_l1",
+            Quantity::ReactiveEnergyImportL2 => "quantity.reactive_energy_import_l2",
+            Quantity::ReactiveEnergyImportL3 => "quantity.reactive_energy_import_l3",
+            Quantity::ReactiveEnergyExportL1 => "quantity.reactive_energy_export_l1",
+            Quantity::ReactiveEnergyExportL2 => "quantity.reactive_energy_export_l2",
+            Quantity::ReactiveEnergyExportL3 => "quantity.reactive_energy_export_l3",
+            Quantity::VoltageAverage => "quantity.voltage_average",
+            Quantity::VoltageLineAverage => "quantity.voltage_line_average",
+            Quantity::CurrentAverage => "quantity.current_average",
         }
     }
 }
@@ -619,6 +713,32 @@ mod tests {
         assert_eq!(Quantity::EvMaxCurrent.unit(), Unit::Ampere);
         assert_eq!(Quantity::Temperature.unit(), Unit::DegreeCelsius);
         assert_eq!(Quantity::OperatingHours.unit(), Unit::Hour);
+    }
+
+    #[test]
+    fn per_phase_energies_are_counters_and_averages_gauges() {
+        for quantity in [
+            Quantity::ActiveEnergyImportL1,
+            Quantity::ActiveEnergyExportL3,
+            Quantity::ReactiveEnergyImportL2,
+            Quantity::ReactiveEnergyExportL1,
+        ] {
+            assert!(quantity.is_counter(), "{quantity:?}");
+        }
+        assert_eq!(Quantity::ActiveEnergyExportL2.unit(), Unit::WattHour);
+        assert_eq!(Quantity::ReactiveEnergyImportL3.unit(), Unit::VarHour);
+        for quantity in [
+            Quantity::VoltageAverage,
+            Quantity::VoltageLineAverage,
+            Quantity::CurrentAverage,
+        ] {
+            assert!(!quantity.is_counter(), "{quantity:?}");
+        }
+        assert_eq!(Quantity::VoltageLineAverage.unit(), Unit::Volt);
+        assert_eq!(Quantity::CurrentAverage.unit(), Unit::Ampere);
+        // Appended after the frozen codes, never renumbered.
+        assert_eq!(Quantity::ActiveEnergyImportL1.code(), 73);
+        assert_eq!(Quantity::CurrentAverage.code(), 87);
     }
 
     #[test]

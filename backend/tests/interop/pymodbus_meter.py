@@ -27,7 +27,9 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 PYMODBUS_VERSION = "3.16.1"
 
 # Registers 0..BLOCK_SIZE-1 of each unit are defined; the ones no quantity uses read as zero.
-BLOCK_SIZE = 0x100
+# 0x200 covers the SDM630's whole documented input map (per-phase energies end at 0x0177), which
+# the gateway reads since the catalog declares it.
+BLOCK_SIZE = 0x200
 
 # Eastron SDM630, unit 1: PDU address -> value, float32.
 SDM630 = {
