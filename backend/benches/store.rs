@@ -137,7 +137,9 @@ impl Engine for Sqlite {
         let transaction = self.connection.transaction().unwrap();
         {
             let mut insert = transaction
-                .prepare_cached("INSERT OR REPLACE INTO samples (series, t, value) VALUES (?1, ?2, ?3)")
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO samples (series, t, value) VALUES (?1, ?2, ?3)",
+                )
                 .unwrap();
             for sample in batch {
                 insert
@@ -213,7 +215,11 @@ fn noise(device: u32, time: i64) -> f64 {
 fn usage(device: u32, time: i64) -> f64 {
     let base = 100.0 + f64::from(device.wrapping_mul(7_919) % 20_000);
     let hour = (time.rem_euclid(86_400)) as f64 / 3600.0;
-    let shape = 1.0 + 0.8 * ((hour - 8.0) / 24.0 * std::f64::consts::TAU).sin().max(-0.6);
+    let shape = 1.0
+        + 0.8
+            * ((hour - 8.0) / 24.0 * std::f64::consts::TAU)
+                .sin()
+                .max(-0.6);
     (base * shape * (0.85 + 0.3 * noise(device, time)) / 6.0).round()
 }
 
@@ -275,9 +281,24 @@ struct Measures {
 fn queries() -> Vec<(&'static str, Vec<u32>, Period, NaiveDate)> {
     let date = NaiveDate::from_ymd_opt(2025, 6, 15).unwrap();
     vec![
-        ("day histogram, one device (24 h)", vec![1], Period::Day, date),
-        ("month histogram, one device (30 d)", vec![1], Period::Month, date),
-        ("year histogram, one device (12 months)", vec![1], Period::Year, date),
+        (
+            "day histogram, one device (24 h)",
+            vec![1],
+            Period::Day,
+            date,
+        ),
+        (
+            "month histogram, one device (30 d)",
+            vec![1],
+            Period::Month,
+            date,
+        ),
+        (
+            "year histogram, one device (12 months)",
+            vec![1],
+            Period::Year,
+            date,
+        ),
         (
             "10-year histogram, one device",
             vec![LONG_DEVICE],
@@ -401,7 +422,10 @@ fn main() {
         assert_eq!(a.len(), b.len(), "query {index}: bucket counts differ");
         for (x, y) in a.iter().zip(b) {
             match (x, y) {
-                (Some(x), Some(y)) => assert!((x - y).abs() < 1e-6 * y.abs().max(1.0), "query {index}: {x} vs {y}"),
+                (Some(x), Some(y)) => assert!(
+                    (x - y).abs() < 1e-6 * y.abs().max(1.0),
+                    "query {index}: {x} vs {y}"
+                ),
                 (None, None) => {}
                 _ => panic!("query {index}: {x:?} vs {y:?}"),
             }
@@ -469,12 +493,20 @@ fn main() {
     println!();
     println!(
         "goal ≤ 3 bytes on disk per sample: {} ({:.2})",
-        if ours.bytes_per_sample <= 3.0 { "met" } else { "NOT met" },
+        if ours.bytes_per_sample <= 3.0 {
+            "met"
+        } else {
+            "NOT met"
+        },
         ours.bytes_per_sample
     );
     println!(
         "goal year grand total ≤ 5 ms (p99): {} ({})",
-        if grand_total_p99 <= 0.005 { "met" } else { "NOT met" },
+        if grand_total_p99 <= 0.005 {
+            "met"
+        } else {
+            "NOT met"
+        },
         milliseconds(grand_total_p99)
     );
     println!(

@@ -20,7 +20,9 @@ pub struct Configuration {
 }
 
 impl Configuration {
-    pub fn new(store: Store, catalog: Arc<Catalog>, site: SiteConfig) -> Configuration {
+    pub fn new(store: Store, catalog: Arc<Catalog>, mut site: SiteConfig) -> Configuration {
+        // An installation saved by an older version gains the predefined load types.
+        site.loads = shared::with_predefined_loads(&site.loads);
         let (current, _) = watch::channel(Arc::new(site));
         Configuration {
             store,

@@ -125,6 +125,7 @@ fn new_site() -> SiteConfig {
             enabled: false,
         }],
         devices: Vec::new(),
+        ..SiteConfig::default()
     }
 }
 

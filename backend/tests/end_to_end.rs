@@ -392,7 +392,10 @@ async fn every_simulated_device_is_read_over_rtu_and_tcp_with_moving_values() {
         Quantity::ReactiveEnergyImport,
         Quantity::ActiveEnergyImportL2,
     ] {
-        assert!(supply.value(quantity).is_some(), "SDM630 lacks {quantity:?}");
+        assert!(
+            supply.value(quantity).is_some(),
+            "SDM630 lacks {quantity:?}"
+        );
     }
     // Every electrical value of every meter, whatever its encoding, decodes to a plausible number.
     for device in &first {

@@ -52,9 +52,11 @@ fn site(meters: &HanMeters) -> SiteConfig {
             enabled: false,
         }],
         devices: Vec::new(),
+        ..SiteConfig::default()
     };
     meters.add_to_site(&mut site);
-    let mut missing = HanProtocol::DlmsHdlc.default_link("/dev/han-port-that-does-not-exist".into());
+    let mut missing =
+        HanProtocol::DlmsHdlc.default_link("/dev/han-port-that-does-not-exist".into());
     if let GatewayLink::Han { parity, .. } = &mut missing {
         *parity = Parity::None;
     }
@@ -119,7 +121,9 @@ impl Running {
         let token = std::fs::read_to_string(self._data_dir.path().join("setup-token")).unwrap();
         let response = client
             .post(self.url("/api/setup"))
-            .json(&json!({"token": token, "username": "admin", "password": "correct horse battery"}))
+            .json(
+                &json!({"token": token, "username": "admin", "password": "correct horse battery"}),
+            )
             .send()
             .await
             .unwrap();
@@ -195,15 +199,31 @@ async fn han_and_p1_meters_are_read_live_with_estimated_energy_between_hourly_to
         )
         .await;
         assert_eq!(device.status, DeviceStatus::On, "{name}: {device:?}");
-        assert!(in_range(&device, Quantity::VoltageL1, 220.0..240.0), "{device:?}");
-        assert!(in_range(&device, Quantity::VoltageL3, 220.0..240.0), "{device:?}");
-        assert!(in_range(&device, Quantity::ActivePower, 100.0..20_000.0), "{device:?}");
-        assert!(in_range(&device, Quantity::CurrentL1, 0.1..40.0), "{device:?}");
+        assert!(
+            in_range(&device, Quantity::VoltageL1, 220.0..240.0),
+            "{device:?}"
+        );
+        assert!(
+            in_range(&device, Quantity::VoltageL3, 220.0..240.0),
+            "{device:?}"
+        );
+        assert!(
+            in_range(&device, Quantity::ActivePower, 100.0..20_000.0),
+            "{device:?}"
+        );
+        assert!(
+            in_range(&device, Quantity::CurrentL1, 0.1..40.0),
+            "{device:?}"
+        );
         assert!(device.updated_at.is_some());
     }
     let p1 = running.device(&client, P1_DEVICE).await;
     assert!(
-        in_range(&p1, Quantity::ActiveEnergyImport, 12_000_000.0..13_000_000.0),
+        in_range(
+            &p1,
+            Quantity::ActiveEnergyImport,
+            12_000_000.0..13_000_000.0
+        ),
         "{p1:?}"
     );
 
@@ -264,7 +284,10 @@ async fn han_and_p1_meters_are_read_live_with_estimated_energy_between_hourly_to
     );
     // Re-anchored on the new total: never below it, and no further ahead than the hold rule
     // allows (the estimate may only wait for the meter, not run away from it).
-    assert!(estimate_at_total_2 >= total_2 - 1e-6, "{estimate_at_total_2} < {total_2}");
+    assert!(
+        estimate_at_total_2 >= total_2 - 1e-6,
+        "{estimate_at_total_2} < {total_2}"
+    );
     assert!(
         estimate_at_total_2 - total_2 <= metered * 0.15 + 2.0,
         "{estimate_at_total_2} vs {total_2}"
@@ -277,7 +300,12 @@ async fn han_and_p1_meters_are_read_live_with_estimated_energy_between_hourly_to
     let stored = tokio::task::spawn_blocking(move || {
         (
             store
-                .series(han.id, Quantity::ActiveEnergyImportEstimated, now - 120, now + 1)
+                .series(
+                    han.id,
+                    Quantity::ActiveEnergyImportEstimated,
+                    now - 120,
+                    now + 1,
+                )
                 .unwrap(),
             store
                 .series(han.id, Quantity::ActiveEnergyImport, now - 120, now + 1)
@@ -298,7 +326,10 @@ async fn han_and_p1_meters_are_read_live_with_estimated_energy_between_hourly_to
     .await;
     assert_eq!(unplugged.status, DeviceStatus::CommunicationError);
     let error = unplugged.last_error.unwrap_or_default();
-    assert!(error.contains("/dev/han-port-that-does-not-exist"), "{error}");
+    assert!(
+        error.contains("/dev/han-port-that-does-not-exist"),
+        "{error}"
+    );
 
     // Tests answer from the listening task (the port is not opened twice) …
     let site: SiteConfig = client
@@ -333,7 +364,10 @@ async fn han_and_p1_meters_are_read_live_with_estimated_energy_between_hourly_to
         .await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["ok"], true, "{report}");
-    assert!(!report["readings"].as_array().unwrap().is_empty(), "{report}");
+    assert!(
+        !report["readings"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
     // … and an unplugged port says why.
     let (_, report) = running
         .post(&client, "/api/config/gateways/9/test", json!({}))

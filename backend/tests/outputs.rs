@@ -130,16 +130,26 @@ async fn relays_switch_through_the_bus_and_read_back() {
     let io: DeviceIo = running
         .eventually(
             || running.get::<DeviceIo>(&io_path),
-            |io| io.outputs.iter().all(|o| o.normally_closed.is_some() && o.on.is_some()),
+            |io| {
+                io.outputs
+                    .iter()
+                    .all(|o| o.normally_closed.is_some() && o.on.is_some())
+            },
         )
         .await;
     assert_eq!(io.inputs.len(), 6);
-    assert!(io.inputs.iter().all(|input| input.value.is_some()), "{io:?}");
+    assert!(
+        io.inputs.iter().all(|input| input.value.is_some()),
+        "{io:?}"
+    );
     assert_eq!(io.outputs[0].normally_closed, Some(false));
     assert_eq!(io.outputs[1].normally_closed, Some(true));
     // Both coils released: relay 1 (NO) is off, relay 2 (NC) supplies its load.
     assert_eq!(running.coils(), (false, false));
-    assert_eq!((io.outputs[0].on, io.outputs[1].on), (Some(false), Some(true)));
+    assert_eq!(
+        (io.outputs[0].on, io.outputs[1].on),
+        (Some(false), Some(true))
+    );
 
     // Relay 1 on: its coil is energised and read back as on.
     let (status, body) = running.command(io_id, 1, json!({"action": "on"})).await;
@@ -153,7 +163,11 @@ async fn relays_switch_through_the_bus_and_read_back() {
     let (_, body) = running.command(io_id, 2, json!({"action": "off"})).await;
     let answer = result(body);
     assert!(answer.ok, "{answer:?}");
-    assert!(answer.message.contains("normally closed"), "{}", answer.message);
+    assert!(
+        answer.message.contains("normally closed"),
+        "{}",
+        answer.message
+    );
     assert_eq!(running.coils(), (true, true));
     let io: DeviceIo = running
         .eventually(
@@ -161,7 +175,10 @@ async fn relays_switch_through_the_bus_and_read_back() {
             |io| io.outputs[0].on == Some(true) && io.outputs[1].on == Some(false),
         )
         .await;
-    assert_eq!((io.outputs[0].on, io.outputs[1].on), (Some(true), Some(false)));
+    assert_eq!(
+        (io.outputs[0].on, io.outputs[1].on),
+        (Some(true), Some(false))
+    );
     // And on again: the coil is released.
     let (_, body) = running.command(io_id, 2, json!({"action": "on"})).await;
     assert!(result(body).ok);
@@ -176,7 +193,11 @@ async fn relays_switch_through_the_bus_and_read_back() {
         .await;
     let answer = result(body);
     assert!(answer.ok, "{answer:?}");
-    assert!(answer.message.contains("off again in 300 ms"), "{}", answer.message);
+    assert!(
+        answer.message.contains("off again in 300 ms"),
+        "{}",
+        answer.message
+    );
     assert!(running.coils().0, "on during the pulse");
     let after = running
         .eventually(|| async { running.coils() }, |coils| !coils.0)
@@ -184,9 +205,14 @@ async fn relays_switch_through_the_bus_and_read_back() {
     assert_eq!(after, (false, false), "off after the pulse");
 
     // A changed input is seen on the next read.
-    assert!(running.site.rtu_bus.with_io_module(IO_MODULE_UNIT, |module| {
-        module.set_input(3, true);
-    }));
+    assert!(
+        running
+            .site
+            .rtu_bus
+            .with_io_module(IO_MODULE_UNIT, |module| {
+                module.set_input(3, true);
+            })
+    );
     let io: DeviceIo = running
         .eventually(
             || running.get::<DeviceIo>(&io_path),
@@ -205,13 +231,55 @@ async fn bad_commands_and_labels_are_refused_with_the_field_at_fault() {
     let io_id = id_of("io-module-generic");
     let meter_id = id_of("eastron-sdm630");
     let cases = [
-        (meter_id, 1, json!({"action": "on"}), StatusCode::BAD_REQUEST, "error.not_io_module"),
-        (io_id, 3, json!({"action": "on"}), StatusCode::BAD_REQUEST, "error.output_unknown"),
-        (io_id, 1, json!({"action": "pulse"}), StatusCode::BAD_REQUEST, "error.pulse_time_range"),
-        (io_id, 1, json!({"action": "pulse", "on_time_ms": 50}), StatusCode::BAD_REQUEST, "error.pulse_time_range"),
-        (io_id, 1, json!({"action": "off", "on_time_ms": 500}), StatusCode::BAD_REQUEST, "error.pulse_time_unexpected"),
-        (io_id, 1, json!({"action": "toggle"}), StatusCode::BAD_REQUEST, "error.bad_request"),
-        (999, 1, json!({"action": "on"}), StatusCode::NOT_FOUND, "error.not_found"),
+        (
+            meter_id,
+            1,
+            json!({"action": "on"}),
+            StatusCode::BAD_REQUEST,
+            "error.not_io_module",
+        ),
+        (
+            io_id,
+            3,
+            json!({"action": "on"}),
+            StatusCode::BAD_REQUEST,
+            "error.output_unknown",
+        ),
+        (
+            io_id,
+            1,
+            json!({"action": "pulse"}),
+            StatusCode::BAD_REQUEST,
+            "error.pulse_time_range",
+        ),
+        (
+            io_id,
+            1,
+            json!({"action": "pulse", "on_time_ms": 50}),
+            StatusCode::BAD_REQUEST,
+            "error.pulse_time_range",
+        ),
+        (
+            io_id,
+            1,
+            json!({"action": "off", "on_time_ms": 500}),
+            StatusCode::BAD_REQUEST,
+            "error.pulse_time_unexpected",
+        ),
+        (
+            io_id,
+            1,
+            json!({"action": "toggle"}),
+            StatusCode::BAD_REQUEST,
+            "error.bad_request",
+        ),
+        (
+            999,
+            1,
+            json!({"action": "on"}),
+            StatusCode::NOT_FOUND,
+            "error.not_found",
+        ),
     ];
     for (device, output, body, status, code) in cases {
         let (got, answer) = running.command(device, output, body.clone()).await;
@@ -250,7 +318,10 @@ async fn bad_commands_and_labels_are_refused_with_the_field_at_fault() {
         bad["labels"] = labels.clone();
         let (status, error) = running.send(reqwest::Method::PUT, &path, bad).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{labels}");
-        assert_eq!((error["code"].as_str(), error["field"].as_str()), (Some(code), Some("labels")));
+        assert_eq!(
+            (error["code"].as_str(), error["field"].as_str()),
+            (Some(code), Some("labels"))
+        );
     }
     // Refused changes change nothing.
     let io: DeviceIo = running.get(&format!("/api/devices/{io_id}/io")).await;

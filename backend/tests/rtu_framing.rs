@@ -73,7 +73,13 @@ async fn every_fault_is_classified_and_the_next_request_is_clean() {
             matches!(e, ExchangeError::Garbled(_) | ExchangeError::Crc)
         }),
         (json!({"fault": "wrong_unit"}), |e| {
-            matches!(e, ExchangeError::WrongUnit { expected: 1, got: 2 })
+            matches!(
+                e,
+                ExchangeError::WrongUnit {
+                    expected: 1,
+                    got: 2
+                }
+            )
         }),
         (json!({"fault": "exception", "code": 4}), |e| {
             matches!(e, ExchangeError::Exception { code: 4 })
@@ -114,7 +120,10 @@ async fn every_fault_is_classified_and_the_next_request_is_clean() {
             garbled += 1;
         }
     }
-    assert!(garbled >= 8, "{garbled} of 10 garbage replies classified as garbled");
+    assert!(
+        garbled >= 8,
+        "{garbled} of 10 garbage replies classified as garbled"
+    );
 }
 
 #[tokio::test]
@@ -162,7 +171,8 @@ async fn the_server_counts_each_class_in_its_diagnostics() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let all = loop {
         let all = devices().await;
-        if all.iter().all(|d| d.status == DeviceStatus::On) || tokio::time::Instant::now() > deadline
+        if all.iter().all(|d| d.status == DeviceStatus::On)
+            || tokio::time::Instant::now() > deadline
         {
             break all;
         }
@@ -200,14 +210,17 @@ async fn the_server_counts_each_class_in_its_diagnostics() {
     }
     let garbage = device(garbage_id);
     assert!(
-        garbage["garbled_frames"].as_u64().unwrap() + garbage["crc_errors"].as_u64().unwrap()
-            >= 2,
+        garbage["garbled_frames"].as_u64().unwrap() + garbage["crc_errors"].as_u64().unwrap() >= 2,
         "{garbage:#}"
     );
     // The I/O module, read every cycle on the same line.
     let healthy = device(id_of("io-module-generic"));
     assert_eq!(
-        (healthy["timeouts"].as_u64(), healthy["other_errors"].as_u64(), healthy["crc_errors"].as_u64()),
+        (
+            healthy["timeouts"].as_u64(),
+            healthy["other_errors"].as_u64(),
+            healthy["crc_errors"].as_u64()
+        ),
         (Some(0), Some(0), Some(0)),
         "{healthy:#}"
     );
@@ -222,7 +235,11 @@ async fn the_server_counts_each_class_in_its_diagnostics() {
     }
     let wrong = failing.iter().find(|d| d.id == wrong_id).unwrap();
     assert!(
-        wrong.last_error.as_deref().unwrap_or("").contains("unit 3 instead of 2"),
+        wrong
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("unit 3 instead of 2"),
         "{:?}",
         wrong.last_error
     );

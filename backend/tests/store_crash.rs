@@ -35,7 +35,12 @@ fn samples_at(time: i64) -> Vec<Sample> {
     (1..=DEVICES)
         .flat_map(|device| {
             [
-                Sample::new(device, Quantity::ActiveEnergyImport, time, energy(device, time)),
+                Sample::new(
+                    device,
+                    Quantity::ActiveEnergyImport,
+                    time,
+                    energy(device, time),
+                ),
                 Sample::new(device, Quantity::ActivePower, time, power(device, time))
                     .with_range(0.0, 5_000.0),
             ]
@@ -71,7 +76,11 @@ fn check(path: &Path, reported: Option<i64>) -> i64 {
         for (index, point) in points.iter().enumerate() {
             let time = START + index as i64 * STEP;
             assert_eq!(point.time, time, "device {device}");
-            assert_eq!(point.value, energy(device, time), "device {device} at {time}");
+            assert_eq!(
+                point.value,
+                energy(device, time),
+                "device {device} at {time}"
+            );
         }
         let device_last = points.last().map_or(START - STEP, |point| point.time);
         if device == 1 {
@@ -125,7 +134,12 @@ fn killed_recorders_lose_no_committed_sample() {
     let mut kills_after_a_commit = 0;
     for round in 0..30 {
         let mut child = Command::new(&executable)
-            .args(["recording_child", "--exact", "--nocapture", "--test-threads=1"])
+            .args([
+                "recording_child",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_VARIABLE, &path)
             .env(START_VARIABLE, next.to_string())
             .stdout(Stdio::piped())

@@ -8,7 +8,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
     ApiError, Commodity, DeviceConfig, DeviceInfo, GatewayConfig, GatewayDiagnostics, GatewayInfo,
-    HourlyEnergy, LoginRequest, Reading, SessionInfo, SetupRequest, SetupStatus, SiteConfig,
+    HourlyEnergy, LoadType, LoginRequest, MeasureGroup, PanelBoard, Reading, Recording,
+    SessionInfo, SetupRequest, SetupStatus, SiteConfig,
 };
 
 /// Why a call failed: the HTTP status (0 when the server could not be reached) and the server's error.
@@ -245,4 +246,54 @@ pub async fn delete_device(id: u32) -> ApiResult<()> {
 /// `POST /api/config/devices/test`: reads a device once, saved or not.
 pub async fn test_device(device: &DeviceConfig) -> ApiResult<TestReport> {
     post("/api/config/devices/test", device).await
+}
+
+/// `POST /api/config/loads`: a user-made load type.
+pub async fn create_load(load: &LoadType) -> ApiResult<LoadType> {
+    post("/api/config/loads", load).await
+}
+
+/// `PUT /api/config/loads/{id}`.
+pub async fn update_load(load: &LoadType) -> ApiResult<LoadType> {
+    put(&format!("/api/config/loads/{}", load.id), load).await
+}
+
+/// `DELETE /api/config/loads/{id}`.
+pub async fn delete_load(id: &str) -> ApiResult<()> {
+    delete(&format!("/api/config/loads/{id}")).await
+}
+
+/// `POST /api/config/groups`.
+pub async fn create_group(group: &MeasureGroup) -> ApiResult<MeasureGroup> {
+    post("/api/config/groups", group).await
+}
+
+/// `PUT /api/config/groups/{id}`.
+pub async fn update_group(group: &MeasureGroup) -> ApiResult<MeasureGroup> {
+    put(&format!("/api/config/groups/{}", group.id), group).await
+}
+
+/// `DELETE /api/config/groups/{id}`.
+pub async fn delete_group(id: &str) -> ApiResult<()> {
+    delete(&format!("/api/config/groups/{id}")).await
+}
+
+/// `POST /api/config/panel-boards`.
+pub async fn create_panel_board(board: &PanelBoard) -> ApiResult<PanelBoard> {
+    post("/api/config/panel-boards", board).await
+}
+
+/// `PUT /api/config/panel-boards/{id}`.
+pub async fn update_panel_board(board: &PanelBoard) -> ApiResult<PanelBoard> {
+    put(&format!("/api/config/panel-boards/{}", board.id), board).await
+}
+
+/// `DELETE /api/config/panel-boards/{id}`.
+pub async fn delete_panel_board(id: &str) -> ApiResult<()> {
+    delete(&format!("/api/config/panel-boards/{id}")).await
+}
+
+/// `PUT /api/config/recording`: the sample rate.
+pub async fn update_recording(recording: &Recording) -> ApiResult<Recording> {
+    put("/api/config/recording", recording).await
 }

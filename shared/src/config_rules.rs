@@ -193,7 +193,10 @@ fn check_kind_change(gateway: &GatewayConfig, site: &SiteConfig) -> Result<(), F
     let Some(current) = site.gateways.iter().find(|other| other.id == gateway.id) else {
         return Ok(());
     };
-    let has_devices = site.devices.iter().any(|device| device.gateway == gateway.id);
+    let has_devices = site
+        .devices
+        .iter()
+        .any(|device| device.gateway == gateway.id);
     if has_devices && link_protocol(&current.link) != link_protocol(&gateway.link) {
         return Err(error(
             "protocol",
@@ -405,13 +408,16 @@ pub fn validate_device(
     }
     let automatic_load = matches!(device.commodity, Some(Commodity::Water | Commodity::Gas))
         && matches!(device.load_type.as_str(), "water" | "gas");
-    if !automatic_load && !LOAD_TYPES.contains(&device.load_type.as_str()) {
+    let known_load = LOAD_TYPES.contains(&device.load_type.as_str())
+        || site.loads.iter().any(|load| load.id == device.load_type);
+    if !automatic_load && !known_load {
         return Err(error(
             "load_type",
             "error.load_type_unknown",
             "Choose a load type.",
         ));
     }
+    crate::installation::validate_device_groups(&device.groups, site)?;
     for label in device.labels.values() {
         if label.chars().count() > DESCRIPTION_MAX_CHARS {
             return Err(error(
@@ -541,6 +547,7 @@ mod tests {
                 },
             ],
             devices: vec![meter(1, 1, 1, "Main")],
+            ..SiteConfig::default()
         }
     }
 
@@ -859,7 +866,8 @@ mod tests {
         }
         assert_eq!(field(validate_gateway(&bad, &site)), "baud");
         site.gateways.push(han);
-        site.gateways.push(han_gateway(4, "/dev/ttyUSB1", HanProtocol::P1));
+        site.gateways
+            .push(han_gateway(4, "/dev/ttyUSB1", HanProtocol::P1));
 
         let smart = |id, gateway, model: &str| DeviceConfig {
             model: model.into(),
@@ -874,7 +882,11 @@ mod tests {
             Ok(())
         );
         // Wrong protocol, Modbus model on a HAN port, smart meter on the RS485 port.
-        for (gateway, model) in [(3, "p1-meter"), (3, "eastron-sdm630"), (1, "han-dlms-meter")] {
+        for (gateway, model) in [
+            (3, "p1-meter"),
+            (3, "eastron-sdm630"),
+            (1, "han-dlms-meter"),
+        ] {
             assert_eq!(
                 field(validate_device(&smart(0, gateway, model), &site, &catalog)),
                 "model",

@@ -153,6 +153,7 @@ mod tests {
         let english = Translations::load(Language::En);
         let mut keys: Vec<&str> = VALIDATION_CODES.to_vec();
         keys.extend(crate::config_rules::CONFIG_ERROR_CODES);
+        keys.extend(crate::installation::INSTALLATION_ERROR_CODES);
         keys.extend(Quantity::ALL.iter().map(|q| q.label_key()));
         keys.extend(
             [

@@ -10,6 +10,7 @@ mod catalog;
 mod config_rules;
 mod encoding;
 mod i18n;
+mod installation;
 mod quantity;
 mod site;
 mod units;
@@ -30,11 +31,16 @@ pub use config_rules::{
 };
 pub use encoding::{DecodeError, Encoding, ValueType, WordOrder};
 pub use i18n::{Language, Translations};
+pub use installation::{
+    DEFAULT_SAMPLE_MINUTES, INSTALLATION_ERROR_CODES, LoadType, MAX_GROUPS_PER_DEVICE, MAX_LOADS,
+    MAX_USER_LOADS, MeasureGroup, PanelBoard, Recording, SAMPLE_MINUTES, default_loads,
+    next_load_id, validate_device_groups, validate_group, validate_load, validate_panel_board,
+    validate_recording, with_predefined_loads,
+};
 pub use quantity::{Commodity, Quantity};
 pub use site::{
     DeviceConfig, GatewayConfig, GatewayLink, GenericRegister, HanProtocol, LOAD_TYPES, Parity,
-    SiteConfig,
-    SiteError, SupplyDirection,
+    SiteConfig, SiteError, SupplyDirection,
 };
 pub use units::{Unit, format_scaled};
 pub use validation::{

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::installation::{LoadType, MeasureGroup, PanelBoard, Recording};
 use crate::quantity::Commodity;
 
 /// Serial parity. Real RS485 meters mostly use even parity; pseudo-terminals accept only none.
@@ -215,6 +216,9 @@ pub struct DeviceConfig {
     /// No alert for this device's events.
     #[serde(default)]
     pub exclude_alerts: bool,
+    /// Measure groups the device belongs to (at most five).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<u32>,
     /// Custom labels of inputs and outputs, by their catalog key.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub labels: std::collections::BTreeMap<String, String>,
@@ -241,6 +245,7 @@ impl Default for DeviceConfig {
             supply: SupplyDirection::default(),
             exclude_from_totals: false,
             exclude_alerts: false,
+            groups: Vec::new(),
             labels: std::collections::BTreeMap::new(),
             generic: None,
         }
@@ -263,13 +268,39 @@ fn default_load_type() -> String {
 }
 
 /// The whole installation.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SiteConfig {
     #[serde(default)]
     pub gateways: Vec<GatewayConfig>,
     #[serde(default)]
     pub devices: Vec<DeviceConfig>,
+    /// Load types (§7.16.2.2); the predefined ones are always there.
+    #[serde(default = "crate::installation::default_loads")]
+    pub loads: Vec<LoadType>,
+    /// Measure groups (§7.16.2.3).
+    #[serde(default)]
+    pub groups: Vec<MeasureGroup>,
+    /// Panel boards (§7.16.2.1).
+    #[serde(default)]
+    pub panel_boards: Vec<PanelBoard>,
+    /// How often values are recorded (§7.16.4).
+    #[serde(default)]
+    pub recording: Recording,
+}
+
+impl Default for SiteConfig {
+    /// No gateway, no device, the predefined loads, the default sample rate.
+    fn default() -> Self {
+        SiteConfig {
+            gateways: Vec::new(),
+            devices: Vec::new(),
+            loads: crate::installation::default_loads(),
+            groups: Vec::new(),
+            panel_boards: Vec::new(),
+            recording: Recording::default(),
+        }
+    }
 }
 
 /// Why a site configuration cannot be used.

@@ -141,14 +141,24 @@ impl IoModuleState {
         Ok(values.into_iter().map(Option::unwrap_or_default).collect())
     }
 
-    fn read_bits(&self, function: u8, address: u16, count: u16) -> Result<Vec<bool>, ExceptionCode> {
+    fn read_bits(
+        &self,
+        function: u8,
+        address: u16,
+        count: u16,
+    ) -> Result<Vec<bool>, ExceptionCode> {
         if count == 0 || count > MAX_READ_BITS {
             return Err(ExceptionCode::IllegalDataValue);
         }
         IoModuleState::read_range(&self.bits, function, address, count)
     }
 
-    fn read_words(&self, function: u8, address: u16, count: u16) -> Result<Vec<u16>, ExceptionCode> {
+    fn read_words(
+        &self,
+        function: u8,
+        address: u16,
+        count: u16,
+    ) -> Result<Vec<u16>, ExceptionCode> {
         if count == 0 || count > MAX_READ_WORDS {
             return Err(ExceptionCode::IllegalDataValue);
         }
@@ -202,7 +212,8 @@ impl IoModuleState {
         let daily = (hour / 24.0 * std::f64::consts::TAU).sin();
         for (index, ((function, _), word)) in self.words.iter_mut().enumerate() {
             if *function == 4 {
-                let value = 2000.0 + 800.0 * daily + 100.0 * index as f64 + rng.random_range(-20.0..20.0);
+                let value =
+                    2000.0 + 800.0 * daily + 100.0 * index as f64 + rng.random_range(-20.0..20.0);
                 *word = value.clamp(0.0, f64::from(u16::MAX)) as u16;
             }
         }
@@ -556,7 +567,11 @@ impl Bus {
     /// Changes unit `unit`'s I/O module state (a test closing an input, an installer configuring
     /// a relay NC); false when the unit is not an I/O module.
     pub fn with_io_module(&self, unit: u8, change: impl FnOnce(&mut IoModuleState)) -> bool {
-        match self.lock().get_mut(&unit).map(|device| &mut device.behaviour) {
+        match self
+            .lock()
+            .get_mut(&unit)
+            .map(|device| &mut device.behaviour)
+        {
             Some(Behaviour::IoModule(module)) => {
                 change(module);
                 true
@@ -704,7 +719,9 @@ mod tests {
         let answer = |request: Request<'_>| bus.answer(20, &request).unwrap();
         assert_eq!(
             answer(Request::ReadDiscreteInputs(0, 4)),
-            Ok(Response::ReadDiscreteInputs(vec![false, true, false, false]))
+            Ok(Response::ReadDiscreteInputs(vec![
+                false, true, false, false
+            ]))
         );
         assert_eq!(
             answer(Request::WriteSingleCoil(1, true)),
@@ -729,7 +746,10 @@ mod tests {
             Ok(Response::ReadHoldingRegisters(vec![1]))
         );
         assert_eq!(
-            answer(Request::WriteMultipleRegisters(0x0100, vec![1, 1, 5].into())),
+            answer(Request::WriteMultipleRegisters(
+                0x0100,
+                vec![1, 1, 5].into()
+            )),
             Ok(Response::WriteMultipleRegisters(0x0100, 3))
         );
         // Nothing at these addresses: refused, and nothing is written.
@@ -750,7 +770,8 @@ mod tests {
             Err(ExceptionCode::IllegalDataValue)
         );
         assert_eq!(
-            answer(Request::ReadInputRegisters(0, 2)).map(|r| matches!(r, Response::ReadInputRegisters(ref w) if w.len() == 2)),
+            answer(Request::ReadInputRegisters(0, 2))
+                .map(|r| matches!(r, Response::ReadInputRegisters(ref w) if w.len() == 2)),
             Ok(true)
         );
         // A meter has nothing to write and no bits.

@@ -44,12 +44,14 @@ pub(crate) fn parse_request(pdu: &[u8]) -> Result<Request<'static>, ExceptionCod
     };
     match function {
         1 => pair(MAX_READ_BITS).map(|(address, count)| Request::ReadCoils(address, count)),
-        2 => pair(MAX_READ_BITS)
-            .map(|(address, count)| Request::ReadDiscreteInputs(address, count)),
+        2 => {
+            pair(MAX_READ_BITS).map(|(address, count)| Request::ReadDiscreteInputs(address, count))
+        }
         3 => pair(MAX_READ_WORDS)
             .map(|(address, count)| Request::ReadHoldingRegisters(address, count)),
-        4 => pair(MAX_READ_WORDS)
-            .map(|(address, count)| Request::ReadInputRegisters(address, count)),
+        4 => {
+            pair(MAX_READ_WORDS).map(|(address, count)| Request::ReadInputRegisters(address, count))
+        }
         5 => match data {
             [_, _, _, _] => match word(2) {
                 0xFF00 => Ok(Request::WriteSingleCoil(word(0), true)),
@@ -70,15 +72,15 @@ pub(crate) fn parse_request(pdu: &[u8]) -> Result<Request<'static>, ExceptionCod
                 Request::WriteMultipleCoils(address, bits.into())
             },
         ),
-        16 => multiple(MAX_WRITE_WORDS, |count| 2 * usize::from(count)).map(
-            |(address, _, bytes)| {
+        16 => {
+            multiple(MAX_WRITE_WORDS, |count| 2 * usize::from(count)).map(|(address, _, bytes)| {
                 let words: Vec<u16> = bytes
                     .chunks_exact(2)
                     .map(|pair| u16::from_be_bytes([pair[0], pair[1]]))
                     .collect();
                 Request::WriteMultipleRegisters(address, words.into())
-            },
-        ),
+            })
+        }
         _ => Ok(Request::Custom(function, data.to_vec().into())),
     }
 }
@@ -152,7 +154,10 @@ mod tests {
             parse_request(&[3, 0, 0]),
             Err(ExceptionCode::IllegalDataValue)
         );
-        assert_eq!(parse_request(&[1, 0, 0, 0x07, 0xD0]), Ok(Request::ReadCoils(0, 2000)));
+        assert_eq!(
+            parse_request(&[1, 0, 0, 0x07, 0xD0]),
+            Ok(Request::ReadCoils(0, 2000))
+        );
         assert_eq!(
             parse_request(&[2, 0, 0, 0x07, 0xD1]),
             Err(ExceptionCode::IllegalDataValue)
@@ -188,7 +193,10 @@ mod tests {
         );
         assert_eq!(
             parse_request(&[15, 0, 0, 0, 3, 1, 0b101]),
-            Ok(Request::WriteMultipleCoils(0, vec![true, false, true].into()))
+            Ok(Request::WriteMultipleCoils(
+                0,
+                vec![true, false, true].into()
+            ))
         );
         assert_eq!(
             parse_request(&[16, 0, 0x10, 0, 2, 4, 0, 1, 0, 2]),

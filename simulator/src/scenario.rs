@@ -294,5 +294,6 @@ fn site_config(serial_path: &std::path::Path, tcp_address: SocketAddr) -> SiteCo
             },
         ],
         devices,
+        ..SiteConfig::default()
     }
 }

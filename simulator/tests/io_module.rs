@@ -101,7 +101,10 @@ async fn relays_follow_writes_and_read_back() {
     assert_eq!(config, vec![1, 0, 5]);
 
     // A coil the module does not have.
-    let refused = within(io.write_single_coil(9, true)).await.unwrap().unwrap();
+    let refused = within(io.write_single_coil(9, true))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(refused, Err(ExceptionCode::IllegalDataAddress));
 
     // Inputs read as discrete inputs; closing one is seen at once.

@@ -314,7 +314,11 @@ impl IoStates {
 }
 
 /// What the device page shows of an I/O device: its inputs and outputs with labels and states.
-pub fn device_io(device: &DeviceConfig, profile: &DeviceProfile, snapshot: &IoSnapshot) -> DeviceIo {
+pub fn device_io(
+    device: &DeviceConfig,
+    profile: &DeviceProfile,
+    snapshot: &IoSnapshot,
+) -> DeviceIo {
     let label = |key: &str| device.labels.get(key).cloned();
     let inputs = io_inputs(profile)
         .map(|(quantity, index)| {
@@ -342,7 +346,10 @@ pub fn device_io(device: &DeviceConfig, profile: &DeviceProfile, snapshot: &IoSn
                 };
                 (quantity, index)
             });
-            let on = match (output.kind, wanted.and_then(|key| snapshot.values.get(&key))) {
+            let on = match (
+                output.kind,
+                wanted.and_then(|key| snapshot.values.get(&key)),
+            ) {
                 (OutputKind::Switch, Some(value)) => {
                     Some((*value != 0.0) != normally_closed.unwrap_or(false))
                 }
@@ -443,7 +450,10 @@ mod tests {
         assert!(driver.fast_reads.len() <= 3, "{:?}", driver.fast_reads);
         assert_eq!(driver.slow_reads.len(), 1);
         let slow = &driver.slow_reads[0];
-        assert_eq!((slow.function, slow.block.start, slow.block.count), (4, 0x48, 4));
+        assert_eq!(
+            (slow.function, slow.block.start, slow.block.count),
+            (4, 0x48, 4)
+        );
     }
 
     #[test]
@@ -518,7 +528,10 @@ mod tests {
         });
         let driver = DeviceDriver::for_device(&config, &catalog()).unwrap();
         let read = &driver.fast_reads[0];
-        assert_eq!((read.function, read.block.start, read.block.count), (3, 0x5000, 4));
+        assert_eq!(
+            (read.function, read.block.start, read.block.count),
+            (3, 0x5000, 4)
+        );
         let readings = driver
             .decode(read, &words(vec![0, 0, 0, 12_345]))
             .unwrap()
@@ -580,8 +593,15 @@ mod tests {
         assert!(decoded.readings.is_empty());
         let closed: Vec<(u8, f64)> = decoded.io.iter().map(|v| (v.index, v.value)).collect();
         assert_eq!(closed, [(1, 1.0), (2, 0.0), (3, 0.0), (4, 1.0)]);
-        assert!(decoded.io.iter().all(|v| v.quantity == Quantity::DigitalInput));
-        let relays = driver.decode(coils, &Reply::Bits(vec![false, true])).unwrap();
+        assert!(
+            decoded
+                .io
+                .iter()
+                .all(|v| v.quantity == Quantity::DigitalInput)
+        );
+        let relays = driver
+            .decode(coils, &Reply::Bits(vec![false, true]))
+            .unwrap();
         assert_eq!(relays.io[1].quantity, Quantity::RelayOutput);
         assert_eq!((relays.io[1].index, relays.io[1].value), (2, 1.0));
         assert_eq!(
@@ -595,9 +615,7 @@ mod tests {
         let catalog = catalog();
         let profile = catalog.get("io-module-generic").unwrap();
         let mut config = device("io-module-generic", None);
-        config
-            .labels
-            .insert("output.2".into(), "Boiler".into());
+        config.labels.insert("output.2".into(), "Boiler".into());
         config
             .labels
             .insert("digital_input.1".into(), "Door".into());

@@ -101,9 +101,7 @@ async fn tcp_exchange(
     request.check()?;
     context.set_slave(Slave(unit));
     let call = match request {
-        Request::ReadCoils { address, count } => {
-            tokio_modbus::Request::ReadCoils(*address, *count)
-        }
+        Request::ReadCoils { address, count } => tokio_modbus::Request::ReadCoils(*address, *count),
         Request::ReadDiscreteInputs { address, count } => {
             tokio_modbus::Request::ReadDiscreteInputs(*address, *count)
         }
@@ -127,7 +125,9 @@ async fn tcp_exchange(
         Err(_) => return Err(ExchangeError::Timeout(timeout.as_millis() as u64)),
         Ok(Err(error)) => {
             return Err(match error {
-                tokio_modbus::Error::Transport(error) => ExchangeError::Transport(error.to_string()),
+                tokio_modbus::Error::Transport(error) => {
+                    ExchangeError::Transport(error.to_string())
+                }
                 tokio_modbus::Error::Protocol(error) => ExchangeError::Garbled(error.to_string()),
             });
         }

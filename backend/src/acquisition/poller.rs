@@ -8,9 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde::Serialize;
-use shared::{
-    Encoding, GatewayConfig, GatewayLink, OutputResult, OutputSpec, Reading, coil_state,
-};
+use shared::{Encoding, GatewayConfig, GatewayLink, OutputResult, OutputSpec, Reading, coil_state};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
@@ -83,7 +81,9 @@ pub struct PendingOffs {
 
 impl PendingOffs {
     fn lock(&self) -> MutexGuard<'_, Vec<PendingOff>> {
-        self.offs.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.offs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn push(&self, off: PendingOff) {
@@ -245,7 +245,12 @@ impl<'a> Session<'a> {
                 _ => Err("the normal-state register did not read as one word".into()),
             })
             .await
-            .map_err(|message| format!("cannot read the normal state of output {}: {message}", output.index))?;
+            .map_err(|message| {
+                format!(
+                    "cannot read the normal state of output {}: {message}",
+                    output.index
+                )
+            })?;
         let normally_closed = is_normally_closed(output, raw);
         self.io
             .record_normal_state(device_id, output.index, normally_closed);
@@ -292,7 +297,11 @@ impl<'a> Session<'a> {
         match written {
             Ok(()) => {
                 if let Some(quantity) = output.quantity {
-                    let index = if quantity.is_indexed() { output.index } else { 0 };
+                    let index = if quantity.is_indexed() {
+                        output.index
+                    } else {
+                        0
+                    };
                     let value = IoValue {
                         quantity,
                         index,
@@ -307,7 +316,12 @@ impl<'a> Session<'a> {
                     (true, true) => "normally closed relay energised",
                     (true, false) => "normally closed relay released",
                 };
-                info!(device = write.device_id, output = output.index, state, "output written");
+                info!(
+                    device = write.device_id,
+                    output = output.index,
+                    state,
+                    "output written"
+                );
                 OutputResult {
                     ok: true,
                     message: format!("output {} switched {state} ({relay})", output.index),
@@ -467,10 +481,7 @@ async fn serve(
                     pending_offs.push(PendingOff {
                         gateway: gateway.id,
                         due: Instant::now() + on_time,
-                        write: OutputWrite {
-                            on: false,
-                            ..write
-                        },
+                        write: OutputWrite { on: false, ..write },
                         attempts: 0,
                     });
                     result.message = format!(
@@ -517,9 +528,7 @@ async fn serve_due_offs(
 /// Tests a device on the link of a session, opening it if needed.
 async fn test_on(session: &mut Session<'_>, driver: &DeviceDriver) -> TestReport {
     let started = Instant::now();
-    let result = session
-        .read_device(driver, driver.all_reads(), false)
-        .await;
+    let result = session.read_device(driver, driver.all_reads(), false).await;
     let latency = Some(started.elapsed().as_millis() as u64);
     match result {
         Ok(decoded) => succeeded(decoded.all_readings(), latency),

@@ -9,6 +9,7 @@ mod devices;
 pub mod endpoints;
 mod error;
 mod extract;
+mod installation;
 mod live;
 mod openapi;
 
@@ -18,7 +19,8 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use shared::{
     DeviceConfig, DeviceInfo, GatewayConfig, GatewayDiagnostics, GatewayInfo, Health, HourlyEnergy,
-    LiveMessage, LoginRequest, SessionInfo, SetupRequest, SetupStatus, SiteConfig,
+    LiveMessage, LoadType, LoginRequest, MeasureGroup, PanelBoard, Recording, SessionInfo,
+    SetupRequest, SetupStatus, SiteConfig,
 };
 
 pub use endpoints::{Access, Endpoint};
@@ -144,6 +146,86 @@ pub fn endpoints() -> Vec<Endpoint> {
             .describe("configuration", "deleteDevice", "Removes a device (its history stays)")
             .path_parameter::<u32>("id", "Device id")
             .returns_nothing(204),
+        // Loads, groups, panel boards and the sample rate.
+        Endpoint::post("/api/config/loads", Installer, installation::create_load)
+            .describe("installation", "createLoad", "Adds a user-made load type (14 at most)")
+            .accepts::<LoadType>()
+            .returns::<LoadType>(201),
+        Endpoint::put("/api/config/loads/{id}", Installer, installation::update_load)
+            .describe(
+                "installation",
+                "updateLoad",
+                "Renames a user-made load type, or switches any load type on or off",
+            )
+            .path_parameter::<String>("id", "Load type id")
+            .accepts::<LoadType>()
+            .returns::<LoadType>(200),
+        Endpoint::delete("/api/config/loads/{id}", Installer, installation::delete_load)
+            .describe(
+                "installation",
+                "deleteLoad",
+                "Erases a user-made load type; its devices go back to \"others\"",
+            )
+            .path_parameter::<String>("id", "Load type id")
+            .returns_nothing(204),
+        Endpoint::post("/api/config/groups", Installer, installation::create_group)
+            .describe("installation", "createGroup", "Adds a measure group")
+            .accepts::<MeasureGroup>()
+            .returns::<MeasureGroup>(201),
+        Endpoint::put("/api/config/groups/{id}", Installer, installation::update_group)
+            .describe(
+                "installation",
+                "updateGroup",
+                "Changes a measure group or switches it on or off",
+            )
+            .path_parameter::<u32>("id", "Measure group id")
+            .accepts::<MeasureGroup>()
+            .returns::<MeasureGroup>(200),
+        Endpoint::delete("/api/config/groups/{id}", Installer, installation::delete_group)
+            .describe(
+                "installation",
+                "deleteGroup",
+                "Erases a measure group; its devices leave it",
+            )
+            .path_parameter::<u32>("id", "Measure group id")
+            .returns_nothing(204),
+        Endpoint::post("/api/config/panel-boards", Installer, installation::create_panel_board)
+            .describe("installation", "createPanelBoard", "Adds a panel board")
+            .accepts::<PanelBoard>()
+            .returns::<PanelBoard>(201),
+        Endpoint::put(
+            "/api/config/panel-boards/{id}",
+            Installer,
+            installation::update_panel_board,
+        )
+        .describe(
+            "installation",
+            "updatePanelBoard",
+            "Changes a panel board, the gateways on it, or switches it on or off",
+        )
+        .path_parameter::<u32>("id", "Panel board id")
+        .accepts::<PanelBoard>()
+        .returns::<PanelBoard>(200),
+        Endpoint::delete(
+            "/api/config/panel-boards/{id}",
+            Installer,
+            installation::delete_panel_board,
+        )
+        .describe(
+            "installation",
+            "deletePanelBoard",
+            "Erases a panel board; its gateways are on no board",
+        )
+        .path_parameter::<u32>("id", "Panel board id")
+        .returns_nothing(204),
+        Endpoint::put("/api/config/recording", Installer, installation::update_recording)
+            .describe(
+                "installation",
+                "updateRecording",
+                "Sets the sample rate: 1, 5, 10, 15, 30 or 60 minutes",
+            )
+            .accepts::<Recording>()
+            .returns::<Recording>(200),
         Endpoint::post("/api/config/devices/test", Installer, configuration::test_device)
             .describe(
                 "configuration",

@@ -79,7 +79,8 @@ pub fn advance(
         return None;
     }
     let seconds = time - previous.time;
-    let limit_per_hour = floor_per_hour.max(previous.peak_per_hour.saturating_mul(PLAUSIBLE_FACTOR));
+    let limit_per_hour =
+        floor_per_hour.max(previous.peak_per_hour.saturating_mul(PLAUSIBLE_FACTOR));
     let limit = i128::from(limit_per_hour) * i128::from(seconds) / 3600;
     let difference = i128::from(reading) - i128::from(previous.reading);
     let (consumption, change) = if difference >= 0 {
@@ -181,7 +182,12 @@ mod tests {
     #[test]
     fn an_absurd_jump_counts_nothing_and_rebases() {
         // 1 MWh in 10 minutes on a 500 W household: 6 MW.
-        let intervals = readings(&[(0, 1_000), (600, 1_083), (1200, 1_001_083), (1800, 1_001_166)]);
+        let intervals = readings(&[
+            (0, 1_000),
+            (600, 1_083),
+            (1200, 1_001_083),
+            (1800, 1_001_166),
+        ]);
         assert_eq!(intervals[1].consumption, 0);
         assert_eq!(intervals[1].change, Change::Implausible);
         assert_eq!(intervals[2].consumption, 83);

@@ -306,7 +306,12 @@ mod tests {
         store.set_time_zone(chrono_tz::Europe::Paris).unwrap();
         let end = 1_790_000_000;
         let devices = [
-            device(1, "General supply", Commodity::Electricity, Some(48_210_000.0)),
+            device(
+                1,
+                "General supply",
+                Commodity::Electricity,
+                Some(48_210_000.0),
+            ),
             device(2, "Workshop and roof solar", Commodity::Electricity, None),
             device(3, "Cold water", Commodity::Water, Some(1_234.567)),
             device(4, "Boiler gas", Commodity::Gas, Some(100.0)),

@@ -456,7 +456,10 @@ impl Store {
 
     /// The time zone of the roll-ups.
     pub fn time_zone(&self) -> Tz {
-        *self.zone.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+        *self
+            .zone
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Today's local date in the store's time zone.
@@ -881,8 +884,7 @@ impl Store {
                 if *level != layout.level {
                     continue;
                 }
-                if let Some(key_index) = layout.keys.iter().position(|candidate| candidate == key)
-                {
+                if let Some(key_index) = layout.keys.iter().position(|candidate| candidate == key) {
                     add(key_index, slots);
                 }
             }
@@ -950,7 +952,6 @@ impl Layout {
         }
     }
 }
-
 
 /// Points of `recent` rows with `from <= time <= to` of the series `keep` accepts.
 fn recent_points(

@@ -88,12 +88,7 @@ pub async fn run(store: Store, live: LiveState, period: Duration) {
                 },
             }
         }
-        let samples = samples_at(
-            &live,
-            next,
-            period_seconds,
-            &std::mem::take(&mut current),
-        );
+        let samples = samples_at(&live, next, period_seconds, &std::mem::take(&mut current));
         if samples.is_empty() {
             continue;
         }

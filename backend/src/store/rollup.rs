@@ -53,7 +53,10 @@ impl Contributions {
 
     /// Moves the open rows into `rows`; call before reading `rows`.
     pub fn finish(&mut self) {
-        for (index, level) in [Level::Hour, Level::Day, Level::Month].into_iter().enumerate() {
+        for (index, level) in [Level::Hour, Level::Day, Level::Month]
+            .into_iter()
+            .enumerate()
+        {
             if let Some((key, slots)) = self.open[index].take() {
                 merge_into(self.rows.entry((level, key)).or_default(), &slots);
             }

@@ -268,9 +268,7 @@ fn gauges_keep_min_mean_and_max() {
     );
     assert_eq!(day[1].statistics.unwrap().min, -200.0);
     assert_eq!(day[2].statistics, None);
-    let points = store
-        .series(4, power, MARCH_28, MARCH_28 + 1_200)
-        .unwrap();
+    let points = store.series(4, power, MARCH_28, MARCH_28 + 1_200).unwrap();
     assert_eq!(
         points[0],
         StoredPoint {
@@ -321,7 +319,9 @@ fn late_and_repeated_samples_change_nothing() {
         ])
         .unwrap();
     // Recording the next hour compacts again; the late samples are dropped.
-    store.record(&counter(1, 7_800, 10_800, 130.0, 10.0)).unwrap();
+    store
+        .record(&counter(1, 7_800, 10_800, 130.0, 10.0))
+        .unwrap();
     let after = store
         .consumption_histogram(&[1], ENERGY, Period::Day, date(1970, 1, 1))
         .unwrap();

@@ -9,7 +9,7 @@ mod not_found;
 mod panel;
 mod setup;
 
-pub use config::ConfigPage;
+pub use config::{ConfigPage, InstallationPage};
 pub use device::DevicePage;
 pub use diagnostics::DiagnosticsPage;
 pub use home::HomePage;

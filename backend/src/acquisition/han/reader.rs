@@ -92,9 +92,9 @@ impl PortDecoder {
         match self {
             PortDecoder::Dlms(decoder) => Some(decoder.pop()?.map_err(|error| Rejected {
                 outcome: match error {
-                    HanError::Hdlc(HdlcError::FcsMismatch { .. } | HdlcError::HcsMismatch { .. }) => {
-                        Outcome::CrcError
-                    }
+                    HanError::Hdlc(
+                        HdlcError::FcsMismatch { .. } | HdlcError::HcsMismatch { .. },
+                    ) => Outcome::CrcError,
                     _ => Outcome::Garbled,
                 },
                 message: error.to_string(),
@@ -482,7 +482,9 @@ mod tests {
 
         let mut dlms = PortDecoder::new(HanProtocol::DlmsHdlc);
         // A Kaifa list 1 frame with its last FCS byte flipped.
-        let mut frame = hex("7EA027010201105A87E6E7000F40000000090C07E60B0701092C26FF80000002010600000225F2B57E");
+        let mut frame = hex(
+            "7EA027010201105A87E6E7000F40000000090C07E60B0701092C26FF80000002010600000225F2B57E",
+        );
         let fcs = frame.len() - 2;
         frame[fcs] ^= 0xFF;
         dlms.push(&frame);
@@ -522,8 +524,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_missing_port_is_a_clear_test_failure() {
-        let report = test_port(&HanProtocol::DlmsHdlc.default_link("/dev/no-such-port".into())).await;
+        let report =
+            test_port(&HanProtocol::DlmsHdlc.default_link("/dev/no-such-port".into())).await;
         assert!(!report.ok);
-        assert!(report.message.contains("/dev/no-such-port"), "{}", report.message);
+        assert!(
+            report.message.contains("/dev/no-such-port"),
+            "{}",
+            report.message
+        );
     }
 }

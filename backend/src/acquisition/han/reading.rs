@@ -102,8 +102,14 @@ impl HanReading {
                     self.reactive_power_export_var,
                 ),
             ),
-            (Quantity::ReactivePowerImport, self.reactive_power_import_var),
-            (Quantity::ReactivePowerExport, self.reactive_power_export_var),
+            (
+                Quantity::ReactivePowerImport,
+                self.reactive_power_import_var,
+            ),
+            (
+                Quantity::ReactivePowerExport,
+                self.reactive_power_export_var,
+            ),
         ];
         for (phase, [power, reactive, voltage, current]) in phases.into_iter().enumerate() {
             values.push((

@@ -24,6 +24,7 @@ const FIELDS: &[&str] = &[
     "address",
     "name",
     "load_type",
+    "groups",
     "supply",
     "position",
     "commodity",
@@ -139,7 +140,13 @@ pub(super) fn DeviceForm(
     });
     let name = RwSignal::new(base.name.clone());
     // An installation written by hand (or the demo's) may have no load type yet.
-    let load_type = RwSignal::new(if LOAD_TYPES.contains(&base.load_type.as_str()) {
+    let known_load = LOAD_TYPES.contains(&base.load_type.as_str())
+        || ctx.site.with_untracked(|site| {
+            site.as_ref()
+                .is_some_and(|site| site.loads.iter().any(|load| load.id == base.load_type))
+        });
+    let groups = RwSignal::new(base.groups.clone());
+    let load_type = RwSignal::new(if known_load {
         base.load_type.clone()
     } else {
         "others".to_owned()
@@ -213,8 +220,10 @@ pub(super) fn DeviceForm(
         });
     });
     // Smart meters sit alone on a HAN/P1 port of their protocol: no address to give.
-    let smart_family =
-        move || ctx.site.with(|site| smart_family_on(site.as_ref(), &gateway_choice.get()));
+    let smart_family = move || {
+        ctx.site
+            .with(|site| smart_family_on(site.as_ref(), &gateway_choice.get()))
+    };
     let on_han = move || smart_family().is_some();
 
     let summary = Memo::new(move |_| ctx.model(&model.get()));
@@ -341,6 +350,7 @@ pub(super) fn DeviceForm(
         };
         device.exclude_from_totals = exclude_totals.get_untracked();
         device.exclude_alerts = exclude_alerts.get_untracked();
+        device.groups = groups.get_untracked();
         Ok(device)
     };
 
@@ -445,11 +455,43 @@ pub(super) fn DeviceForm(
                 .collect()
         })
     };
+    // The installation's loads (§7.16.2.2): switched-off ones are not offered, unless the device
+    // has one already.
     let load_choices = move || {
-        LOAD_TYPES
-            .iter()
-            .map(|id| (id.to_string(), i18n.t(&format!("load_type.{id}"))))
-            .collect()
+        let current = load_type.get();
+        ctx.site.with(|site| {
+            let loads = site
+                .as_ref()
+                .map(|site| site.loads.clone())
+                .unwrap_or_else(shared::default_loads);
+            loads
+                .into_iter()
+                .filter(|load| load.enabled || load.id == current)
+                .map(|load| {
+                    let label = if load.is_predefined() {
+                        i18n.t(&format!("load_type.{}", load.id))
+                    } else {
+                        load.name.clone()
+                    };
+                    (load.id, label)
+                })
+                .collect()
+        })
+    };
+    let group_choices = move || {
+        ctx.site.with(|site| {
+            site.as_ref()
+                .map(|site| {
+                    site.groups
+                        .iter()
+                        .filter(|group| {
+                            group.enabled || groups.with(|chosen| chosen.contains(&group.id))
+                        })
+                        .map(|group| (group.id, group.name.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
     };
     let supply_choices = move || {
         vec![
@@ -735,6 +777,37 @@ pub(super) fn DeviceForm(
                             {field_message(i18n, error, "generic.multiplier")}
                         </div>
                     </div>
+                </fieldset>
+            </Show>
+            <Show when=move || !group_choices().is_empty()>
+                <fieldset class="field form-grid__wide" data-testid="device-groups">
+                    <legend>{move || i18n.t("config.groups")}</legend>
+                    <For each=group_choices key=|choice| choice.clone() let:choice>
+                        {
+                            let (id, group_name) = choice;
+                            view! {
+                                <label class="check">
+                                    <input
+                                        type="checkbox"
+                                        data-testid=format!("device-group-{id}")
+                                        prop:checked=move || groups.with(|chosen| chosen.contains(&id))
+                                        on:change=move |event| {
+                                            let checked = event_target_checked(&event);
+                                            groups.update(|chosen| {
+                                                chosen.retain(|other| *other != id);
+                                                if checked {
+                                                    chosen.push(id);
+                                                }
+                                            });
+                                        }
+                                    />
+                                    <span class="check__label">{group_name}</span>
+                                </label>
+                            }
+                        }
+                    </For>
+                    <span class="field-hint">{move || i18n.t("config.groups_hint")}</span>
+                    {field_message(i18n, error, "groups")}
                 </fieldset>
             </Show>
             <details class="config-advanced" open=advanced_open>

@@ -172,7 +172,11 @@ pub(super) fn GatewayForm(
                 })?,
                 parity: parity_from(&parity.get_untracked()),
                 data_bits: data_bits.get_untracked().parse().map_err(|_| {
-                    invalid("data_bits", "error.data_bits_invalid", "Data bits are 7 or 8.")
+                    invalid(
+                        "data_bits",
+                        "error.data_bits_invalid",
+                        "Data bits are 7 or 8.",
+                    )
                 })?,
                 stop_bits: stop_bits.get_untracked().parse().map_err(|_| {
                     invalid(

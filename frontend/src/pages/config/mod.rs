@@ -4,7 +4,10 @@
 
 mod device_form;
 mod gateway_form;
+mod installation;
 mod widgets;
+
+pub use installation::InstallationPage;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -219,6 +222,9 @@ fn Config() -> impl IntoView {
                         {move || i18n.t("nav.diagnostics")}
                     </a>
                 </Show>
+                <a class="button" href="/config/installation" data-testid="nav-installation">
+                    {move || i18n.t("installation.title")}
+                </a>
                 <Show when=move || ctx.site.with(Option::is_some)>
                     <button
                         class="button button--primary"
