@@ -50,9 +50,17 @@ pub struct MeterState {
     pub frequency: f64,
     /// The load's power factor; each phase departs from it by [`PHASE_FACTOR_OFFSETS`].
     pub power_factor: f64,
+    /// Reactive, per-phase and power-quality state (boxed: a bus keeps its devices in one enum,
+    /// and this is most of a meter's size).
+    pub detail: Box<MeterDetail>,
+}
+
+/// What a meter measures beyond power, voltage and the two active counters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeterDetail {
     /// Reactive power per phase (var), inductive (positive) like a building's motors and ballasts.
     pub phase_reactive_var: [f64; 3],
-    /// Active energy per phase; the phases add up to the totals above.
+    /// Active energy per phase; the phases add up to the meter's totals.
     pub phase_energy_import_wh: [f64; 3],
     pub phase_energy_export_wh: [f64; 3],
     /// Reactive energy counters, integrating reactive power like the active ones integrate power.
@@ -86,18 +94,20 @@ impl MeterState {
             voltages: [230.0; 3],
             frequency: 50.0,
             power_factor,
-            phase_reactive_var: [0.0; 3],
-            phase_energy_import_wh: shares.map(|share| energy_import_wh * share),
-            phase_energy_export_wh: [0.0; 3],
-            reactive_import_varh,
-            reactive_export_varh,
-            phase_reactive_import_varh: shares.map(|share| reactive_import_varh * share),
-            phase_reactive_export_varh: shares.map(|share| reactive_export_varh * share),
-            angle_errors: [0.0; 3],
-            voltage_thd: [2.1, 2.4, 2.2],
-            current_thd: [12.0, 15.0, 18.0],
+            detail: Box::new(MeterDetail {
+                phase_reactive_var: [0.0; 3],
+                phase_energy_import_wh: shares.map(|share| energy_import_wh * share),
+                phase_energy_export_wh: [0.0; 3],
+                reactive_import_varh,
+                reactive_export_varh,
+                phase_reactive_import_varh: shares.map(|share| reactive_import_varh * share),
+                phase_reactive_export_varh: shares.map(|share| reactive_export_varh * share),
+                angle_errors: [0.0; 3],
+                voltage_thd: [2.1, 2.4, 2.2],
+                current_thd: [12.0, 15.0, 18.0],
+            }),
         };
-        meter.phase_reactive_var = meter.reactive_now();
+        meter.detail.phase_reactive_var = meter.reactive_now();
         meter
     }
 
@@ -133,7 +143,7 @@ impl MeterState {
     pub fn advance(&mut self, hour: f64, seconds: f64, rng: &mut impl Rng) {
         let previous = self.power_watts;
         let previous_phases = self.phase_power_watts;
-        let previous_reactive = self.phase_reactive_var;
+        let previous_reactive = self.detail.phase_reactive_var;
         let noise = 1.0 + rng.random_range(-0.06..0.06);
         let expected = self.profile.power_at(hour);
         let load_part = expected.max(0.0) * noise;
@@ -153,27 +163,27 @@ impl MeterState {
         for (phase, share) in shares.iter().enumerate() {
             self.phase_power_watts[phase] = power * share;
             self.voltages[phase] = 230.0 + rng.random_range(-2.5..2.5);
-            self.angle_errors[phase] = rng.random_range(-0.3..0.3);
+            self.detail.angle_errors[phase] = rng.random_range(-0.3..0.3);
         }
         self.frequency = 50.0 + rng.random_range(-0.04..0.04);
         self.power_factor = (0.93 + rng.random_range(-0.02..0.04f64)).min(1.0);
-        self.phase_reactive_var = self.reactive_now();
+        self.detail.phase_reactive_var = self.reactive_now();
         for phase in 0..3 {
             let active = (previous_phases[phase] + self.phase_power_watts[phase]) / 2.0;
             let active_wh = active * seconds / 3600.0;
             if active_wh >= 0.0 {
-                self.phase_energy_import_wh[phase] += active_wh;
+                self.detail.phase_energy_import_wh[phase] += active_wh;
             } else {
-                self.phase_energy_export_wh[phase] -= active_wh;
+                self.detail.phase_energy_export_wh[phase] -= active_wh;
             }
-            let reactive = (previous_reactive[phase] + self.phase_reactive_var[phase]) / 2.0;
+            let reactive = (previous_reactive[phase] + self.detail.phase_reactive_var[phase]) / 2.0;
             let reactive_varh = reactive * seconds / 3600.0;
             if reactive_varh >= 0.0 {
-                self.phase_reactive_import_varh[phase] += reactive_varh;
-                self.reactive_import_varh += reactive_varh;
+                self.detail.phase_reactive_import_varh[phase] += reactive_varh;
+                self.detail.reactive_import_varh += reactive_varh;
             } else {
-                self.phase_reactive_export_varh[phase] -= reactive_varh;
-                self.reactive_export_varh -= reactive_varh;
+                self.detail.phase_reactive_export_varh[phase] -= reactive_varh;
+                self.detail.reactive_export_varh -= reactive_varh;
             }
         }
         // THD drifts back towards what the load causes: more current distortion at light load
@@ -183,12 +193,14 @@ impl MeterState {
         for phase in 0..3 {
             let voltage_target = 2.0 + 0.4 * phase as f64 + 0.3 * load.min(3.0);
             let current_target = (30.0 / load.sqrt()).clamp(5.0, 40.0) + 2.0 * phase as f64;
-            self.voltage_thd[phase] +=
-                (voltage_target - self.voltage_thd[phase]) * pull + rng.random_range(-0.05..0.05);
-            self.current_thd[phase] +=
-                (current_target - self.current_thd[phase]) * pull + rng.random_range(-0.3..0.3);
-            self.voltage_thd[phase] = self.voltage_thd[phase].clamp(0.5, 8.0);
-            self.current_thd[phase] = self.current_thd[phase].clamp(2.0, 60.0);
+            self.detail.voltage_thd[phase] += (voltage_target - self.detail.voltage_thd[phase])
+                * pull
+                + rng.random_range(-0.05..0.05);
+            self.detail.current_thd[phase] += (current_target - self.detail.current_thd[phase])
+                * pull
+                + rng.random_range(-0.3..0.3);
+            self.detail.voltage_thd[phase] = self.detail.voltage_thd[phase].clamp(0.5, 8.0);
+            self.detail.current_thd[phase] = self.detail.current_thd[phase].clamp(2.0, 60.0);
         }
     }
 
@@ -198,8 +210,8 @@ impl MeterState {
         let mut values = BTreeMap::new();
         values.insert(ActiveEnergyImport, self.energy_import_wh);
         values.insert(ActiveEnergyExport, self.energy_export_wh);
-        values.insert(ReactiveEnergyImport, self.reactive_import_varh);
-        values.insert(ReactiveEnergyExport, self.reactive_export_varh);
+        values.insert(ReactiveEnergyImport, self.detail.reactive_import_varh);
+        values.insert(ReactiveEnergyExport, self.detail.reactive_export_varh);
         values.insert(ActivePower, self.power_watts);
         values.insert(Frequency, self.frequency);
         let per_phase = [
@@ -258,20 +270,26 @@ impl MeterState {
             let apparent = watts.abs() / factor;
             currents[phase] = apparent / self.voltages[phase];
             apparent_total += apparent;
-            reactive_total += self.phase_reactive_var[phase];
+            reactive_total += self.detail.phase_reactive_var[phase];
             values.insert(p, watts);
             values.insert(v, self.voltages[phase]);
             values.insert(i, currents[phase]);
-            values.insert(q, self.phase_reactive_var[phase]);
+            values.insert(q, self.detail.phase_reactive_var[phase]);
             values.insert(s, apparent);
             values.insert(pf, factor);
-            values.insert(e_imp, self.phase_energy_import_wh[phase]);
-            values.insert(e_exp, self.phase_energy_export_wh[phase]);
-            values.insert(q_imp, self.phase_reactive_import_varh[phase]);
-            values.insert(q_exp, self.phase_reactive_export_varh[phase]);
+            values.insert(e_imp, self.detail.phase_energy_import_wh[phase]);
+            values.insert(e_exp, self.detail.phase_energy_export_wh[phase]);
+            values.insert(q_imp, self.detail.phase_reactive_import_varh[phase]);
+            values.insert(q_exp, self.detail.phase_reactive_export_varh[phase]);
             // Meters show THD to a tenth of a percent.
-            values.insert(v_thd, (self.voltage_thd[phase] * 10.0).round() / 10.0);
-            values.insert(i_thd, (self.current_thd[phase] * 10.0).round() / 10.0);
+            values.insert(
+                v_thd,
+                (self.detail.voltage_thd[phase] * 10.0).round() / 10.0,
+            );
+            values.insert(
+                i_thd,
+                (self.detail.current_thd[phase] * 10.0).round() / 10.0,
+            );
         }
         values.insert(ReactivePower, reactive_total);
         values.insert(ApparentPower, apparent_total);
@@ -294,7 +312,8 @@ impl MeterState {
         if count == 3 {
             // Phasor differences of voltages 120° apart (plus the small angle errors).
             let line = |a: usize, b: usize| {
-                let angle = (120.0 + self.angle_errors[a] - self.angle_errors[b]).to_radians();
+                let angle = (120.0 + self.detail.angle_errors[a] - self.detail.angle_errors[b])
+                    .to_radians();
                 let (va, vb) = (self.voltages[a], self.voltages[b]);
                 (va * va + vb * vb - 2.0 * va * vb * angle.cos()).sqrt()
             };
@@ -306,11 +325,11 @@ impl MeterState {
             // The neutral carries the phasor sum of the phase currents, each lagging its
             // voltage (0°, -120°, +120°) by its own φ: zero only when the load is balanced.
             let (mut real, mut imaginary) = (0.0, 0.0);
-            for phase in 0..3 {
+            for (phase, current) in currents.iter().enumerate() {
                 let angle =
                     (-120.0 * phase as f64).to_radians() - self.phase_power_factor(phase).acos();
-                real += currents[phase] * angle.cos();
-                imaginary += currents[phase] * angle.sin();
+                real += current * angle.cos();
+                imaginary += current * angle.sin();
             }
             values.insert(CurrentNeutral, real.hypot(imaginary));
         }
