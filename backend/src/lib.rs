@@ -121,6 +121,7 @@ fn new_site() -> SiteConfig {
                 parity: Parity::Even,
                 stop_bits: 1,
                 timeout_ms: 300,
+                frame_gap_ms: None,
             },
             enabled: false,
         }],

@@ -160,6 +160,21 @@ pub async fn energy_today(id: u32) -> ApiResult<HourlyEnergy> {
     get(&format!("/api/devices/{id}/energy/today")).await
 }
 
+/// `GET /api/devices/{id}/io`: an I/O module's inputs and outputs with labels and states.
+pub async fn device_io(id: u32) -> ApiResult<shared::DeviceIo> {
+    get(&format!("/api/devices/{id}/io")).await
+}
+
+/// `POST /api/devices/{id}/outputs/{output}`: switches or pulses an output (installers and
+/// administrators); answers with what the device made of it.
+pub async fn command_output(
+    id: u32,
+    output: u8,
+    command: &shared::OutputCommand,
+) -> ApiResult<shared::OutputResult> {
+    post(&format!("/api/devices/{id}/outputs/{output}"), command).await
+}
+
 /// `GET /api/diagnostics`: bus statistics of every gateway and its devices (administrators and
 /// installers only).
 pub async fn diagnostics() -> ApiResult<Vec<GatewayDiagnostics>> {

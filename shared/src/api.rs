@@ -191,6 +191,15 @@ pub struct DeviceDiagnostics {
     pub exceptions: u64,
     /// Other failures: garbled or short replies, replies from another unit, closed links.
     pub other_errors: u64,
+    /// Of `other_errors`: replies too short or not fitting the request (noise on the line).
+    #[serde(default)]
+    pub garbled_frames: u64,
+    /// Of `other_errors`: well-formed replies from another unit id (two devices at one address).
+    #[serde(default)]
+    pub wrong_unit_replies: u64,
+    /// The reply timeout the poller uses for this device now, adapted to its reply times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
     /// Unix milliseconds of the last successful read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_success: Option<i64>,

@@ -8,7 +8,7 @@ use crate::validation::FieldError;
 
 /// Longest gateway or device name.
 pub const NAME_MAX_CHARS: usize = 32;
-/// Longest gateway description or custom label.
+/// Longest gateway description.
 pub const DESCRIPTION_MAX_CHARS: usize = 128;
 /// Serial speeds an RS485 port offers.
 pub const BAUD_RATES: [u32; 8] = [1200, 2400, 4800, 9600, 19_200, 38_400, 57_600, 115_200];
@@ -74,6 +74,7 @@ pub fn validate_gateway(gateway: &GatewayConfig, site: &SiteConfig) -> Result<()
             baud,
             stop_bits,
             timeout_ms,
+            frame_gap_ms,
             ..
         } => {
             if serial_port.trim().is_empty()
@@ -100,7 +101,8 @@ pub fn validate_gateway(gateway: &GatewayConfig, site: &SiteConfig) -> Result<()
                     "Stop bits are 1 or 2.",
                 ));
             }
-            check_timeout(*timeout_ms)
+            check_timeout(*timeout_ms)?;
+            check_frame_gap(*frame_gap_ms, *baud)
         }
         GatewayLink::ModbusTcp {
             host,
@@ -205,6 +207,28 @@ fn check_kind_change(gateway: &GatewayConfig, site: &SiteConfig) -> Result<(), F
         ));
     }
     Ok(())
+}
+
+/// Longest silence between frames an installer may ask for.
+pub const FRAME_GAP_MAX_MS: u32 = 1000;
+
+/// The silence the Modbus standard asks between RTU frames at `baud`: 3.5 characters of 11 bits,
+/// rounded up to the millisecond.
+pub fn min_frame_gap_ms(baud: u32) -> u32 {
+    let baud = u64::from(baud.max(1));
+    // 3.5 × 11 bits = 38.5 bits = 77 half bits.
+    (77_000u64.div_ceil(2 * baud)) as u32
+}
+
+fn check_frame_gap(frame_gap_ms: Option<u32>, baud: u32) -> Result<(), FieldError> {
+    match frame_gap_ms {
+        Some(gap) if gap < min_frame_gap_ms(baud) || gap > FRAME_GAP_MAX_MS => Err(error(
+            "frame_gap_ms",
+            "error.frame_gap_invalid",
+            "The gap between frames is at least 3.5 characters at the baud rate and at most 1000 ms.",
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn check_timeout(timeout_ms: u64) -> Result<(), FieldError> {
@@ -418,15 +442,7 @@ pub fn validate_device(
         ));
     }
     crate::installation::validate_device_groups(&device.groups, site)?;
-    for label in device.labels.values() {
-        if label.chars().count() > DESCRIPTION_MAX_CHARS {
-            return Err(error(
-                "labels",
-                "error.label_too_long",
-                "A label is longer than 128 characters.",
-            ));
-        }
-    }
+    crate::output_rules::validate_labels(&device.labels, profile)?;
     if generic {
         let Some(register) = &device.generic else {
             return Err(error(
@@ -486,6 +502,7 @@ pub const CONFIG_ERROR_CODES: &[&str] = &[
     "error.baud_invalid",
     "error.stop_bits_invalid",
     "error.timeout_invalid",
+    "error.frame_gap_invalid",
     "error.host_invalid",
     "error.port_invalid",
     "error.serial_port_taken",
@@ -502,6 +519,9 @@ pub const CONFIG_ERROR_CODES: &[&str] = &[
     "error.address_taken",
     "error.load_type_unknown",
     "error.label_too_long",
+    "error.label_characters",
+    "error.label_empty",
+    "error.label_unknown",
     "error.generic_register",
     "error.generic_function",
     "error.generic_words",
@@ -531,6 +551,7 @@ mod tests {
                         parity: Parity::Even,
                         stop_bits: 1,
                         timeout_ms: 300,
+                        frame_gap_ms: None,
                     },
                     enabled: true,
                 },
@@ -798,8 +819,43 @@ mod tests {
             parity: Parity::Even,
             stop_bits: 1,
             timeout_ms: 300,
+            frame_gap_ms: None,
         };
         assert_eq!(field(validate_gateway(&local, &site)), "baud");
+    }
+
+    #[test]
+    fn the_frame_gap_is_at_least_three_and_a_half_characters() {
+        assert_eq!(min_frame_gap_ms(19_200), 3);
+        assert_eq!(min_frame_gap_ms(9_600), 5);
+        assert_eq!(min_frame_gap_ms(1_200), 33);
+        assert_eq!(min_frame_gap_ms(115_200), 1);
+        let site = site();
+        let mut local = site.gateways[0].clone();
+        let with_gap = |gap: Option<u32>, baud: u32| GatewayLink::Local {
+            serial_port: "/dev/ttyS0".into(),
+            baud,
+            parity: Parity::Even,
+            stop_bits: 1,
+            timeout_ms: 300,
+            frame_gap_ms: gap,
+        };
+        for (gap, baud, ok) in [
+            (None, 1200, true),
+            (Some(3), 19_200, true),
+            (Some(2), 19_200, false),
+            (Some(20), 1200, false),
+            (Some(40), 1200, true),
+            (Some(1000), 9600, true),
+            (Some(1001), 9600, false),
+        ] {
+            local.link = with_gap(gap, baud);
+            let result = validate_gateway(&local, &site);
+            assert_eq!(result.is_ok(), ok, "{gap:?} at {baud}");
+            if !ok {
+                assert_eq!(field(result), "frame_gap_ms");
+            }
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod config_rules;
 mod encoding;
 mod i18n;
 mod installation;
+mod output_rules;
 mod quantity;
 mod site;
 mod units;
@@ -26,8 +27,8 @@ pub use catalog::{
     OutputKind, OutputSpec, Refresh, RegisterSpec, ScaleAppliedBy, ScaleRegister, validate_profile,
 };
 pub use config_rules::{
-    BAUD_RATES, CONFIG_ERROR_CODES, GENERIC_MODEL, default_device_name, effective_gateway_name,
-    parse_register, validate_device, validate_gateway,
+    BAUD_RATES, CONFIG_ERROR_CODES, FRAME_GAP_MAX_MS, GENERIC_MODEL, default_device_name,
+    effective_gateway_name, min_frame_gap_ms, parse_register, validate_device, validate_gateway,
 };
 pub use encoding::{DecodeError, Encoding, ValueType, WordOrder};
 pub use i18n::{Language, Translations};
@@ -36,6 +37,11 @@ pub use installation::{
     MAX_USER_LOADS, MeasureGroup, PanelBoard, Recording, SAMPLE_MINUTES, default_loads,
     next_load_id, validate_device_groups, validate_group, validate_load, validate_panel_board,
     validate_recording, with_predefined_loads,
+};
+pub use output_rules::{
+    CommandRefused, DeviceIo, InputState, LABEL_MAX_CHARS, OUTPUT_ERROR_CODES, OutputAction,
+    OutputCommand, OutputResult, OutputState, PULSE_MAX_MS, PULSE_MIN_MS, coil_state, input_key,
+    io_inputs, label_keys, output_key, validate_label, validate_labels, validate_output_command,
 };
 pub use quantity::{Commodity, Quantity};
 pub use site::{

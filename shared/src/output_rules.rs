@@ -129,7 +129,12 @@ pub fn label_keys(profile: &DeviceProfile) -> Vec<String> {
     let mut keys: Vec<String> = io_inputs(profile)
         .map(|(quantity, index)| input_key(quantity, index))
         .collect();
-    keys.extend(profile.outputs.iter().map(|output| output_key(output.index)));
+    keys.extend(
+        profile
+            .outputs
+            .iter()
+            .map(|output| output_key(output.index)),
+    );
     keys
 }
 
@@ -137,9 +142,10 @@ pub fn label_keys(profile: &DeviceProfile) -> Vec<String> {
 pub fn io_inputs(profile: &DeviceProfile) -> impl Iterator<Item = (Quantity, u8)> + '_ {
     profile.registers.iter().filter_map(move |register| {
         let index = register.index?;
-        let read_back = profile.outputs.iter().any(|output| {
-            output.quantity == Some(register.quantity) && output.index == index
-        });
+        let read_back = profile
+            .outputs
+            .iter()
+            .any(|output| output.quantity == Some(register.quantity) && output.index == index);
         (!read_back).then_some((register.quantity, index))
     })
 }
@@ -170,27 +176,33 @@ pub fn validate_labels(
                 "Labels are for the inputs and outputs of the device's model only.",
             ));
         }
-        if label.trim().is_empty() {
-            return Err(error(
-                "labels",
-                "error.label_empty",
-                "A label is empty: clear the field to use the default label.",
-            ));
-        }
-        if label.chars().count() > LABEL_MAX_CHARS {
-            return Err(error(
-                "labels",
-                "error.label_too_long",
-                "A label is longer than 32 characters.",
-            ));
-        }
-        if label.chars().any(char::is_control) {
-            return Err(error(
-                "labels",
-                "error.label_characters",
-                "A label contains control characters.",
-            ));
-        }
+        validate_label(label)?;
+    }
+    Ok(())
+}
+
+/// One custom label: 1 to 32 characters, not only spaces, no control characters.
+pub fn validate_label(label: &str) -> Result<(), FieldError> {
+    if label.trim().is_empty() {
+        return Err(error(
+            "labels",
+            "error.label_empty",
+            "A label is empty: clear the field to use the default label.",
+        ));
+    }
+    if label.chars().count() > LABEL_MAX_CHARS {
+        return Err(error(
+            "labels",
+            "error.label_too_long",
+            "A label is longer than 32 characters.",
+        ));
+    }
+    if label.chars().any(char::is_control) {
+        return Err(error(
+            "labels",
+            "error.label_characters",
+            "A label contains control characters.",
+        ));
     }
     Ok(())
 }
@@ -352,9 +364,15 @@ mod tests {
             code(validate_labels(&labels("output.1", &"é".repeat(33)), io)),
             "error.label_too_long"
         );
-        assert_eq!(validate_labels(&labels("output.1", &"é".repeat(32)), io), Ok(()));
         assert_eq!(
-            code(validate_labels(&labels("digital_input.2", "Door\nopen"), io)),
+            validate_labels(&labels("output.1", &"é".repeat(32)), io),
+            Ok(())
+        );
+        assert_eq!(
+            code(validate_labels(
+                &labels("digital_input.2", "Door\nopen"),
+                io
+            )),
             "error.label_characters"
         );
     }

@@ -38,6 +38,10 @@ pub enum GatewayLink {
         stop_bits: u8,
         #[serde(default = "default_timeout_ms")]
         timeout_ms: u64,
+        /// Silence kept between frames, in milliseconds; `None`: 3.5 characters at the baud
+        /// rate, as the Modbus standard asks. Some devices need more time to turn around.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        frame_gap_ms: Option<u32>,
     },
     /// A Modbus TCP gateway.
     ModbusTcp {
@@ -403,7 +407,8 @@ mod tests {
                 baud: 19_200,
                 parity: Parity::Even,
                 stop_bits: 1,
-                timeout_ms: 300
+                timeout_ms: 300,
+                frame_gap_ms: None,
             }
         );
         assert!(site.devices[0].enabled);

@@ -19,7 +19,7 @@ mod statistics;
 mod tcp;
 mod wire;
 
-pub use bus::{Behaviour, Bus, BusError, SimulatedDevice};
+pub use bus::{Behaviour, Bus, BusError, IoModuleState, SimulatedDevice};
 pub use control::{control_router, start_control};
 pub use fault::{Fault, FaultError, MAX_DELAY_MS};
 pub use han::{
@@ -27,7 +27,7 @@ pub use han::{
 };
 pub use physics::{ConsumptionProfile, MeterState, PulseChannel};
 pub use rtu::{VirtualSerialLine, start_rtu, start_rtu_measured};
-pub use scenario::{DemoSite, DemoSiteOptions, start_demo_site};
+pub use scenario::{DemoSite, DemoSiteOptions, IO_MODULE_UNIT, start_demo_site};
 pub use statistics::{LineCounters, LineStatistics};
 pub use tcp::start_tcp;
 pub use wire::WireTime;

@@ -7,6 +7,7 @@ pub mod han;
 mod link;
 mod plan;
 mod poller;
+mod rtu_client;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -17,9 +18,12 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 pub use diagnostics::{Diagnostics, Outcome, backoff};
-pub use driver::{DeviceDriver, generic_profile};
+pub use driver::{DeviceDriver, IoStates, device_io, generic_profile};
 pub use plan::{Block, plan_blocks};
 pub use poller::{TestReport, now_ms};
+pub use rtu_client::{
+    ExchangeError, LineTiming, Reply, Request, RtuClient, classify_reply, crc16, request_adu,
+};
 
 use crate::configuration::Configuration;
 use crate::live::LiveState;
@@ -32,6 +36,10 @@ pub struct Acquisition {
     pub diagnostics: Diagnostics,
     /// What the tasks listening to smart meters' HAN/P1 ports last heard.
     pub han_ports: han::HanPorts,
+    /// Inputs and outputs of I/O modules.
+    pub io: IoStates,
+    /// "Off" writes owed to pulses, kept across gateway task restarts.
+    pending_offs: poller::PendingOffs,
 }
 
 impl Acquisition {
@@ -90,6 +98,50 @@ impl Acquisition {
             }
         }
         poller::test_with_own_link(&gateway.link, &driver, &self.diagnostics).await
+    }
+
+    /// Switches output `output` of `device` (already validated with
+    /// [`shared::validate_output_command`]) through its gateway's task, before the task's next
+    /// read; a pulse is switched off again after `pulse`. Answers once the device confirmed the
+    /// write, or why it did not.
+    pub async fn command_output(
+        &self,
+        device: &shared::DeviceConfig,
+        output: &shared::OutputSpec,
+        on: bool,
+        pulse: Option<Duration>,
+    ) -> shared::OutputResult {
+        let refused = |message: &str| shared::OutputResult {
+            ok: false,
+            message: message.to_owned(),
+            on: None,
+        };
+        let sender = self
+            .commands
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&device.gateway)
+            .cloned();
+        let Some(sender) = sender else {
+            return refused("the gateway is not running; switch it on or try again");
+        };
+        let (reply, answer) = oneshot::channel();
+        let command = poller::Command::Output {
+            write: poller::OutputWrite {
+                device_id: device.id,
+                unit: device.address,
+                output: output.clone(),
+                on,
+            },
+            pulse,
+            reply,
+        };
+        if sender.send(command).await.is_err() {
+            return refused("the gateway is restarting; try again");
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| refused("the gateway restarted before writing; try again"))
     }
 
     /// Checks that a gateway's link opens. A running RS485 owner is not disturbed: its port is
@@ -206,8 +258,12 @@ pub async fn supervise(
             let task = tokio::spawn(poller::run(
                 gateway.clone(),
                 drivers,
-                live.clone(),
-                acquisition.diagnostics.clone(),
+                poller::Shared {
+                    live: live.clone(),
+                    diagnostics: acquisition.diagnostics.clone(),
+                    io: acquisition.io.clone(),
+                    pending_offs: acquisition.pending_offs.clone(),
+                },
                 cycle,
                 receiver,
             ));

@@ -180,13 +180,16 @@ impl Request {
     /// Refuses requests no device could answer, before they take bus time.
     pub fn check(&self) -> Result<(), ExchangeError> {
         let (address, count, limit) = match self {
-            Request::ReadCoils { address, count } | Request::ReadDiscreteInputs { address, count } => {
+            Request::ReadCoils { address, count }
+            | Request::ReadDiscreteInputs { address, count } => {
                 (*address, usize::from(*count), usize::from(MAX_READ_BITS))
             }
             Request::ReadHoldingRegisters { address, count }
-            | Request::ReadInputRegisters { address, count } => {
-                (*address, usize::from(*count), usize::from(MAX_READ_REGISTERS))
-            }
+            | Request::ReadInputRegisters { address, count } => (
+                *address,
+                usize::from(*count),
+                usize::from(MAX_READ_REGISTERS),
+            ),
             Request::WriteMultipleRegisters { address, values } => {
                 (*address, values.len(), MAX_WRITE_REGISTERS)
             }
@@ -207,9 +210,8 @@ impl Request {
             Request::ReadCoils { count, .. } | Request::ReadDiscreteInputs { count, .. } => {
                 2 + usize::from(*count).div_ceil(8)
             }
-            Request::ReadHoldingRegisters { count, .. } | Request::ReadInputRegisters { count, .. } => {
-                2 + 2 * usize::from(*count)
-            }
+            Request::ReadHoldingRegisters { count, .. }
+            | Request::ReadInputRegisters { count, .. } => 2 + 2 * usize::from(*count),
             Request::WriteSingleCoil { .. }
             | Request::WriteSingleRegister { .. }
             | Request::WriteMultipleRegisters { .. } => 5,
@@ -459,8 +461,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RtuClient<S> {
                     }
                 }
             } else {
-                match tokio::time::timeout(self.inter_character, self.port.read(&mut chunk)).await
-                {
+                match tokio::time::timeout(self.inter_character, self.port.read(&mut chunk)).await {
                     Ok(read) => read?,
                     // The frame ended early.
                     Err(_) => break,
@@ -696,9 +697,15 @@ mod tests {
 
     #[test]
     fn frame_gaps_are_three_and_a_half_characters_rounded_up() {
-        assert_eq!(LineTiming::new(19_200).frame_gap(), Duration::from_millis(3));
+        assert_eq!(
+            LineTiming::new(19_200).frame_gap(),
+            Duration::from_millis(3)
+        );
         assert_eq!(LineTiming::new(9_600).frame_gap(), Duration::from_millis(5));
-        assert_eq!(LineTiming::new(1_200).frame_gap(), Duration::from_millis(33));
+        assert_eq!(
+            LineTiming::new(1_200).frame_gap(),
+            Duration::from_millis(33)
+        );
         assert_eq!(
             LineTiming::new(19_200).characters(1),
             Duration::from_nanos(572_917)
@@ -738,7 +745,10 @@ mod tests {
         assert_eq!(ok.unwrap(), Reply::Words(vec![1, 2]));
 
         let (exception, next) = exchange_with(framed(&[1, 0x84, 4]), None).await;
-        assert!(matches!(exception, Err(ExchangeError::Exception { code: 4 })));
+        assert!(matches!(
+            exception,
+            Err(ExchangeError::Exception { code: 4 })
+        ));
         assert_eq!(next.unwrap(), Reply::Words(vec![7, 8]));
 
         let mut bad = framed(&[1, 4, 4, 0, 1, 0, 2]);
@@ -748,7 +758,10 @@ mod tests {
         assert_eq!(next.unwrap(), Reply::Words(vec![7, 8]));
 
         let (wrong, _) = exchange_with(framed(&[9, 4, 4, 0, 1, 0, 2]), None).await;
-        assert!(matches!(wrong, Err(ExchangeError::WrongUnit { got: 9, .. })));
+        assert!(matches!(
+            wrong,
+            Err(ExchangeError::WrongUnit { got: 9, .. })
+        ));
 
         let (short, next) = exchange_with(vec![1, 4, 4, 0], None).await;
         assert!(matches!(short, Err(ExchangeError::Garbled(_))));

@@ -12,6 +12,7 @@ mod extract;
 mod installation;
 mod live;
 mod openapi;
+mod outputs;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -234,6 +235,29 @@ pub fn endpoints() -> Vec<Endpoint> {
             )
             .accepts::<DeviceConfig>()
             .returns::<TestReport>(200),
+        // Inputs and outputs of I/O modules.
+        Endpoint::get("/api/devices/{id}/io", User, outputs::device_io_get)
+            .describe(
+                "live",
+                "getDeviceIo",
+                "Inputs and outputs of a device with their labels and latest states",
+            )
+            .path_parameter::<u32>("id", "Device id")
+            .returns::<shared::DeviceIo>(200),
+        Endpoint::post(
+            "/api/devices/{id}/outputs/{output}",
+            Installer,
+            outputs::output_command,
+        )
+        .describe(
+            "live",
+            "commandOutput",
+            "Switches an output on or off or pulses it, before the gateway's next read; answers with the device's confirmation or why not",
+        )
+        .path_parameter::<u32>("id", "Device id")
+        .path_parameter::<u8>("output", "Output number (1-based)")
+        .accepts::<shared::OutputCommand>()
+        .returns::<shared::OutputResult>(200),
     ]
 }
 

@@ -4,9 +4,7 @@
 use std::time::Duration;
 
 use axum::extract::State;
-use shared::{
-    DeviceIo, OutputAction, OutputCommand, OutputResult, validate_output_command,
-};
+use shared::{DeviceIo, OutputAction, OutputCommand, OutputResult, validate_output_command};
 use tracing::info;
 
 use super::error::AppError;

@@ -5,9 +5,11 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::collections::BTreeMap;
+
 use shared::{
-    Commodity, DeviceConfig, GENERIC_MODEL, GatewayLink, GenericRegister, HanProtocol, LOAD_TYPES,
-    SiteConfig, SupplyDirection, parse_register,
+    Commodity, DeviceConfig, DeviceIo, GENERIC_MODEL, GatewayLink, GenericRegister, HanProtocol,
+    LOAD_TYPES, SiteConfig, SupplyDirection, parse_register, validate_label,
 };
 
 use super::widgets::{
@@ -33,6 +35,7 @@ const FIELDS: &[&str] = &[
     "generic.register",
     "generic.words",
     "generic.multiplier",
+    "labels",
 ];
 
 const PULSE_CONCENTRATOR: &str = "pulse_concentrator";
@@ -188,7 +191,20 @@ pub(super) fn DeviceForm(
     );
     let exclude_totals = RwSignal::new(base.exclude_from_totals);
     let exclude_alerts = RwSignal::new(base.exclude_alerts);
-    let advanced_open = base.exclude_from_totals || base.exclude_alerts;
+    // Custom labels of the inputs and outputs (§7.16.1.4), by key. The keys and default labels
+    // come from the saved device's inputs and outputs, so labels are edited on a saved device of
+    // its saved model.
+    let labels = RwSignal::new(base.labels.clone());
+    let saved_model = StoredValue::new(base.model.clone());
+    let device_id = base.id;
+    let io_points = LocalResource::new(move || async move {
+        if editing {
+            api::device_io(device_id).await.ok()
+        } else {
+            None
+        }
+    });
+    let advanced_open = base.exclude_from_totals || base.exclude_alerts || !base.labels.is_empty();
     let error = RwSignal::new(None::<FormError>);
     let pending = RwSignal::new(false);
     let testing = RwSignal::new(false);
@@ -350,6 +366,20 @@ pub(super) fn DeviceForm(
         };
         device.exclude_from_totals = exclude_totals.get_untracked();
         device.exclude_alerts = exclude_alerts.get_untracked();
+        // Another model has other inputs and outputs: its labels start afresh.
+        device.labels = if saved_model.with_value(|saved| *saved == device.model) {
+            labels
+                .get_untracked()
+                .into_iter()
+                .map(|(key, label)| (key, label.trim().to_owned()))
+                .filter(|(_, label)| !label.is_empty())
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        for label in device.labels.values() {
+            validate_label(label).map_err(FormError::from_field)?;
+        }
         device.groups = groups.get_untracked();
         Ok(device)
     };
@@ -834,6 +864,56 @@ pub(super) fn DeviceForm(
                         <span class="field-hint">{move || i18n.t("config.exclude_alerts_hint")}</span>
                     </span>
                 </label>
+                {move || {
+                    let points = io_points.with(|points| match points {
+                        Some(Some(io)) => label_rows(i18n, io),
+                        _ => Vec::new(),
+                    });
+                    (!points.is_empty())
+                        .then(|| {
+                            view! {
+                                <fieldset class="config-labels" data-testid="device-labels">
+                                    <legend>{move || i18n.t("config.labels")}</legend>
+                                    <p class="field-hint">{move || i18n.t("config.labels_hint")}</p>
+                                    <div class="form-grid">
+                                        {points
+                                            .into_iter()
+                                            .map(|(key, default_label)| {
+                                                let input_id = format!("device-label-input-{key}");
+                                                let current = key.clone();
+                                                let edited = key.clone();
+                                                view! {
+                                                    <div class="field">
+                                                        <label for=input_id.clone()>{default_label.clone()}</label>
+                                                        <input
+                                                            id=input_id
+                                                            data-testid=format!("device-label-{key}")
+                                                            type="text"
+                                                            maxlength="32"
+                                                            autocomplete="off"
+                                                            placeholder=default_label
+                                                            prop:value=move || {
+                                                                labels
+                                                                    .with(|l| l.get(&current).cloned().unwrap_or_default())
+                                                            }
+                                                            on:input=move |event| {
+                                                                let text = event_target_value(&event);
+                                                                labels
+                                                                    .update(|l| {
+                                                                        l.insert(edited.clone(), text);
+                                                                    });
+                                                            }
+                                                        />
+                                                    </div>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </div>
+                                    {field_message(i18n, error, "labels")}
+                                </fieldset>
+                            }
+                        })
+                }}
             </details>
             {form_message(i18n, error, FIELDS, "device-form-error")}
             <TestResultView outcome=test test_id="device-test-result" />
@@ -868,4 +948,22 @@ pub(super) fn DeviceForm(
             </div>
         </form>
     }
+}
+
+/// The label keys of a device's inputs and outputs with their default labels, in page order.
+fn label_rows(i18n: crate::i18n::I18n, io: &DeviceIo) -> Vec<(String, String)> {
+    let inputs = io.inputs.iter().map(|input| {
+        (
+            input.key.clone(),
+            format!("{} {}", i18n.t(input.quantity.label_key()), input.index),
+        )
+    });
+    let outputs = io.outputs.iter().map(|output| {
+        let name = output
+            .default_label
+            .as_deref()
+            .map_or_else(|| i18n.t("device.outputs"), |key| i18n.t(key));
+        (output.key.clone(), format!("{name} {}", output.index))
+    });
+    inputs.chain(outputs).collect()
 }

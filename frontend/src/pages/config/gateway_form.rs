@@ -3,7 +3,9 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::{BAUD_RATES, GatewayConfig, GatewayLink, HanProtocol, Parity, validate_gateway};
+use shared::{
+    BAUD_RATES, GatewayConfig, GatewayLink, HanProtocol, Parity, min_frame_gap_ms, validate_gateway,
+};
 
 use super::widgets::{field_message, form_message, names};
 use super::{ConfigContext, Editor, FormError};
@@ -16,6 +18,7 @@ const FIELDS: &[&str] = &[
     "host",
     "port",
     "timeout_ms",
+    "frame_gap_ms",
     "serial_port",
     "baud",
     "parity",
@@ -94,6 +97,8 @@ pub(super) fn GatewayForm(
     let baud = RwSignal::new(String::new());
     let parity = RwSignal::new(String::new());
     let stop_bits = RwSignal::new(String::new());
+    // Empty: 3.5 characters at the chosen speed.
+    let frame_gap = RwSignal::new(String::new());
     match &base.link {
         GatewayLink::Local {
             serial_port: path,
@@ -101,7 +106,9 @@ pub(super) fn GatewayForm(
             parity: bits_parity,
             stop_bits: stop,
             timeout_ms,
+            frame_gap_ms,
         } => {
+            frame_gap.set(frame_gap_ms.map(|ms| ms.to_string()).unwrap_or_default());
             serial_port.set(path.clone());
             baud.set(speed.to_string());
             parity.set(parity_code(*bits_parity).to_owned());
@@ -205,6 +212,16 @@ pub(super) fn GatewayForm(
                     )
                 })?,
                 timeout_ms,
+                frame_gap_ms: match frame_gap.get_untracked().trim() {
+                    "" => None,
+                    text => Some(text.parse().map_err(|_| {
+                        invalid(
+                            "frame_gap_ms",
+                            "error.frame_gap_invalid",
+                            "The gap between frames is at least 3.5 characters at the baud rate and at most 1000 ms.",
+                        )
+                    })?),
+                },
             }
         } else {
             GatewayLink::ModbusTcp {
@@ -389,6 +406,30 @@ pub(super) fn GatewayForm(
                                     .collect_view()}
                             </select>
                             {field_message(i18n, error, "stop_bits")}
+                        </div>
+                        <div class="field">
+                            <label for=id("frame-gap")>{move || i18n.t("config.frame_gap")}</label>
+                            <input
+                                id=id("frame-gap")
+                                data-testid="gateway-frame-gap"
+                                type="text"
+                                inputmode="numeric"
+                                autocomplete="off"
+                                placeholder=move || {
+                                    let automatic = baud
+                                        .get()
+                                        .parse::<u32>()
+                                        .map(min_frame_gap_ms)
+                                        .unwrap_or_default();
+                                    i18n.format(
+                                        "config.frame_gap_auto",
+                                        &[("ms", &automatic.to_string())],
+                                    )
+                                }
+                                aria-invalid=move || is_invalid("frame_gap_ms")
+                                bind:value=frame_gap
+                            />
+                            {field_message(i18n, error, "frame_gap_ms")}
                         </div>
                     }
                         .into_any()
