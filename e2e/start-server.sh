@@ -7,7 +7,8 @@ run=e2e/.run
 rm -rf "$run"
 mkdir -p "$run/data"
 target=${CARGO_TARGET_DIR:-target}
-"$target/debug/simulator" --site-out "$run/site.toml" --control-out "$run/simulator-control" --tick-ms 250 &
+"$target/debug/simulator" --site-out "$run/site.toml" --control-out "$run/simulator-control" --tick-ms 250 \
+  --han-hour-seconds 20 &
 simulator=$!
 trap 'kill $simulator 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -f "$run/site.toml" ] && break; sleep 0.1; done

@@ -1,7 +1,9 @@
 import { expect, test } from '@playwright/test';
 import { ADMIN, expectNoHorizontalScroll, login, watchErrors } from './helpers';
 
-const SIMULATED_DEVICES = 8;
+// Five devices on the RS485 line (the I/O module among them), three behind the TCP gateway, and
+// the two smart meters on their HAN/P1 ports.
+const SIMULATED_DEVICES = 11;
 
 test('a wrong password is refused with a clear message', async ({ page }) => {
   const errors = watchErrors(page, [401]);
@@ -45,7 +47,7 @@ test('login, My panel board with live values, device page with its chart, logout
     SIMULATED_DEVICES,
     { timeout: 30_000 },
   );
-  for (const name of ['General supply', 'Flat 1', 'Workshop and roof solar', 'Cold water', 'Boiler gas', 'Building B lighting', 'Building B heat pump', 'Building B sockets']) {
+  for (const name of ['General supply', 'Flat 1', 'Workshop and roof solar', 'Cold water', 'Boiler gas', 'Building B lighting', 'Building B heat pump', 'Building B sockets', 'Utility meter (HAN)', 'Utility meter (P1)']) {
     await expect(page.getByTestId('device-name').filter({ hasText: name })).toHaveCount(1);
   }
 

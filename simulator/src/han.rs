@@ -76,8 +76,8 @@ pub const P1_DEVICE: &str = "Utility meter (P1)";
 impl HanMeters {
     /// Adds the two HAN gateways and their meters to `site`, after its own gateways and devices.
     pub fn add_to_site(&self, site: &mut SiteConfig) {
-        let mut gateway_id = site.gateways.iter().map(|g| g.id).max().unwrap_or(0);
-        let mut device_id = site.devices.iter().map(|d| d.id).max().unwrap_or(0);
+        let last_gateway = site.gateways.iter().map(|g| g.id).max().unwrap_or(0);
+        let last_device = site.devices.iter().map(|d| d.id).max().unwrap_or(0);
         let ports = [
             (
                 HAN_GATEWAY,
@@ -96,9 +96,8 @@ impl HanMeters {
                 "p1-meter",
             ),
         ];
-        for (gateway, description, protocol, path, device, model) in ports {
-            gateway_id += 1;
-            device_id += 1;
+        for (offset, (gateway, description, protocol, path, device, model)) in (1..).zip(ports) {
+            let (gateway_id, device_id) = (last_gateway + offset, last_device + offset);
             let mut link = protocol.default_link(path.display().to_string());
             // Pseudo-terminals refuse parity (see TOOLCHAIN.md): the virtual HAN port runs 8N1.
             if let shared::GatewayLink::Han { parity, .. } = &mut link {

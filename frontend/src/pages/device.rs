@@ -617,8 +617,11 @@ fn value_section(
                             view! {
                                 <div class="reading">
                                     <dt>
-                                        {move || i18n.t(quantity.label_key())}
-                                        // Estimates between a smart meter's hourly totals say so.
+                                        // An estimate is named as the total it stands in for,
+                                        // marked "estimated".
+                                        {move || {
+                                            i18n.t(quantity.estimate_of().unwrap_or(quantity).label_key())
+                                        }}
                                         {quantity
                                             .estimate_of()
                                             .map(|_| {

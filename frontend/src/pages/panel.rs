@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use shared::{Commodity, DeviceInfo, DeviceStatus, Quantity};
+use shared::{Commodity, DeviceInfo, DeviceStatus, GatewayKind, Quantity};
 
 use super::{address_text, leave_when_unauthorized, main_quantity, reading_text};
 use crate::api;
@@ -55,6 +55,17 @@ fn Panel() -> impl IntoView {
             _ => None,
         })
     };
+    // A meter on a HAN/P1 port has no address: its card names the port kind instead.
+    let han_gateways = Memo::new(move |_| {
+        gateways.with(|outcome| match outcome {
+            Some(Ok(list)) => list
+                .iter()
+                .filter(|gateway| gateway.kind == GatewayKind::Han)
+                .map(|gateway| gateway.id)
+                .collect(),
+            _ => Vec::new(),
+        })
+    });
     let loading = move || devices.with(Option::is_none);
     let empty = move || !loading() && problem().is_none() && shown.with(Vec::is_empty);
 
@@ -97,7 +108,9 @@ fn Panel() -> impl IntoView {
             <For
                 each=move || shown.get()
                 key=|id| *id
-                children=move |id| view! { <DeviceCard id=id listed=listed /> }
+                children=move |id| {
+                    view! { <DeviceCard id=id listed=listed han_gateways=han_gateways /> }
+                }
             />
         </div>
     }
@@ -105,7 +118,11 @@ fn Panel() -> impl IntoView {
 
 /// One device of the board; its values follow the live feed.
 #[component]
-fn DeviceCard(id: u32, listed: Memo<Vec<DeviceInfo>>) -> impl IntoView {
+fn DeviceCard(
+    id: u32,
+    listed: Memo<Vec<DeviceInfo>>,
+    han_gateways: Memo<Vec<u32>>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let live = use_live();
     let device = Memo::new(move |_| {
@@ -137,7 +154,15 @@ fn DeviceCard(id: u32, listed: Memo<Vec<DeviceInfo>>) -> impl IntoView {
                 <div class="device-card__title">
                     <h2 data-testid="device-name">{move || read(&|d| d.name.clone())}</h2>
                     <p class="device-card__meta">
-                        {move || read(&|d| address_text(i18n, d))}
+                        {move || {
+                            read(&|d| {
+                                if han_gateways.with(|ids| ids.contains(&d.gateway_id)) {
+                                    i18n.t("gateway.han")
+                                } else {
+                                    address_text(i18n, d)
+                                }
+                            })
+                        }}
                     </p>
                 </div>
                 <StatusBadge status=status />
@@ -161,6 +186,42 @@ fn DeviceCard(id: u32, listed: Memo<Vec<DeviceInfo>>) -> impl IntoView {
                         </span>
                         <span class="metric__value" data-testid="device-energy-value">
                             {move || read(&|d| reading_text(i18n, d, Quantity::ActiveEnergyImport))}
+                        </span>
+                    </div>
+                </Show>
+                // A smart meter sends its totals hourly: between them the estimate moves.
+                <Show when=move || {
+                    device
+                        .with(|d| {
+                            d.as_ref()
+                                .is_some_and(|d| d.value(Quantity::ActiveEnergyImportEstimated).is_some())
+                        })
+                }>
+                    <div class="metric" title=move || i18n.t("device.estimated_hint")>
+                        <span class="metric__label">
+                            {move || i18n.t(Quantity::ActiveEnergyImport.label_key())}
+                            <span class="estimated-mark" style="margin-left:0.4em;font-style:italic" data-testid="estimated-mark">
+                                {move || i18n.t("device.estimated")}
+                            </span>
+                        </span>
+                        // The text rounds to the display unit (MWh on a large counter); the
+                        // attribute keeps the watt-hours for scripts and tests.
+                        <span
+                            class="metric__value"
+                            data-testid="device-estimated-value"
+                            data-wh=move || {
+                                device
+                                    .with(|d| {
+                                        d.as_ref()
+                                            .and_then(|d| d.value(Quantity::ActiveEnergyImportEstimated))
+                                            .map(|wh| format!("{wh:.1}"))
+                                    })
+                                    .unwrap_or_default()
+                            }
+                        >
+                            {move || {
+                                read(&|d| reading_text(i18n, d, Quantity::ActiveEnergyImportEstimated))
+                            }}
                         </span>
                     </div>
                 </Show>
