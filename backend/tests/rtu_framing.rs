@@ -57,6 +57,9 @@ async fn set_fault(control: &str, unit: u8, fault: Value) {
     assert_eq!(response.status(), StatusCode::OK, "{fault}");
 }
 
+/// What a fault's replies must be classified as.
+type Expected = fn(&ExchangeError) -> bool;
+
 #[tokio::test]
 async fn every_fault_is_classified_and_the_next_request_is_clean() {
     let (site, control) = site().await;
@@ -64,7 +67,7 @@ async fn every_fault_is_classified_and_the_next_request_is_clean() {
     let healthy = client.exchange(1, &READ_VOLTAGE, TIMEOUT).await.unwrap();
     assert!(matches!(healthy, Reply::Words(ref words) if words.len() == 2));
 
-    let cases: [(Value, fn(&ExchangeError) -> bool); 5] = [
+    let cases: [(Value, Expected); 5] = [
         (json!({"fault": "corrupt_crc"}), |e| {
             matches!(e, ExchangeError::Crc)
         }),
