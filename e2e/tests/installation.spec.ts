@@ -75,6 +75,8 @@ test('an installer describes the installation with loads, groups and panel board
   await groupBox.check();
   await page.getByTestId('device-save').click();
   await expect(page.getByTestId('device-save')).toHaveCount(0);
+  // As saved on the server, not as the page last had it.
+  await page.reload();
   await page.getByTestId('device-edit').first().click();
   await expect(page.getByTestId('device-groups').getByRole('checkbox', { name: group })).toBeChecked();
   await page.getByTestId('device-cancel').click();

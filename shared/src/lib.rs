@@ -45,8 +45,8 @@ pub use output_rules::{
 };
 pub use quantity::{Commodity, Quantity};
 pub use site::{
-    DeviceConfig, GatewayConfig, GatewayLink, GenericRegister, HanProtocol, LOAD_TYPES, Parity,
-    SiteConfig, SiteError, SupplyDirection,
+    DeviceConfig, GatewayConfig, GatewayLink, GenericRegister, HanProtocol, IssuedIds, LOAD_TYPES,
+    Parity, SiteConfig, SiteError, SupplyDirection,
 };
 pub use units::{Unit, format_scaled};
 pub use validation::{

@@ -291,6 +291,32 @@ pub struct SiteConfig {
     /// How often values are recorded (§7.16.4).
     #[serde(default)]
     pub recording: Recording,
+    /// The highest ids ever given out.
+    #[serde(default)]
+    pub issued: IssuedIds,
+}
+
+/// The highest id ever given to each kind of record. An erased record's id is never given again,
+/// so the history and references keyed by it cannot pass to a newcomer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct IssuedIds {
+    #[serde(default)]
+    pub gateway: u32,
+    #[serde(default)]
+    pub device: u32,
+    #[serde(default)]
+    pub group: u32,
+    #[serde(default)]
+    pub panel_board: u32,
+}
+
+/// One id past both the highest issued and the highest in use (an installation written by hand
+/// or by an older version has ids nobody recorded as issued).
+fn issue(issued: &mut u32, in_use: impl Iterator<Item = u32>) -> u32 {
+    let id = (*issued).max(in_use.max().unwrap_or(0)) + 1;
+    *issued = id;
+    id
 }
 
 impl Default for SiteConfig {
@@ -303,6 +329,7 @@ impl Default for SiteConfig {
             groups: Vec::new(),
             panel_boards: Vec::new(),
             recording: Recording::default(),
+            issued: IssuedIds::default(),
         }
     }
 }
@@ -329,6 +356,29 @@ pub enum SiteError {
 }
 
 impl SiteConfig {
+    /// A new gateway id, never given before.
+    pub fn issue_gateway_id(&mut self) -> u32 {
+        issue(&mut self.issued.gateway, self.gateways.iter().map(|g| g.id))
+    }
+
+    /// A new device id, never given before.
+    pub fn issue_device_id(&mut self) -> u32 {
+        issue(&mut self.issued.device, self.devices.iter().map(|d| d.id))
+    }
+
+    /// A new measure group id, never given before.
+    pub fn issue_group_id(&mut self) -> u32 {
+        issue(&mut self.issued.group, self.groups.iter().map(|g| g.id))
+    }
+
+    /// A new panel board id, never given before.
+    pub fn issue_panel_board_id(&mut self) -> u32 {
+        issue(
+            &mut self.issued.panel_board,
+            self.panel_boards.iter().map(|b| b.id),
+        )
+    }
+
     /// Checks the rules that do not need the catalog.
     pub fn validate(&self) -> Result<(), SiteError> {
         let mut gateway_ids = HashSet::new();
@@ -395,6 +445,30 @@ mod tests {
 
     fn toml_like(json: &str) -> SiteConfig {
         serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn an_erased_id_is_never_given_again() {
+        let mut site = site();
+        let first = site.issue_device_id();
+        assert!(site.devices.iter().all(|device| device.id < first));
+        site.devices.push(DeviceConfig {
+            id: first,
+            gateway: 1,
+            name: "New".into(),
+            model: "eastron-sdm120".into(),
+            address: 9,
+            ..DeviceConfig::default()
+        });
+        site.devices.retain(|device| device.id != first);
+        assert_eq!(site.issue_device_id(), first + 1);
+        // Kept across a save and a reload.
+        let reloaded: SiteConfig =
+            serde_json::from_str(&serde_json::to_string(&site).unwrap()).unwrap();
+        let mut reloaded = reloaded;
+        assert_eq!(reloaded.issue_device_id(), first + 2);
+        assert_eq!(reloaded.issue_group_id(), 1);
+        assert_eq!(reloaded.issue_group_id(), 2);
     }
 
     #[test]

@@ -92,7 +92,7 @@ pub async fn create_gateway(
     let created = state
         .configuration
         .update(move |site, _| {
-            gateway.id = site.gateways.iter().map(|g| g.id).max().unwrap_or(0) + 1;
+            gateway.id = site.issue_gateway_id();
             validate_gateway(&gateway, site)?;
             site.gateways.push(gateway.clone());
             Ok(gateway)
@@ -206,7 +206,7 @@ pub async fn create_device(
     let created = state
         .configuration
         .update(move |site, catalog| {
-            device.id = site.devices.iter().map(|d| d.id).max().unwrap_or(0) + 1;
+            device.id = site.issue_device_id();
             normalise_device(&mut device, site);
             validate_device(&device, site, catalog)?;
             site.devices.push(device.clone());

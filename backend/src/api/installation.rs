@@ -121,7 +121,7 @@ pub async fn create_group(
         .update(move |site, _| {
             group.id = 0;
             validate_group(&group, site)?;
-            group.id = site.groups.iter().map(|g| g.id).max().unwrap_or(0) + 1;
+            group.id = site.issue_group_id();
             site.groups.push(group.clone());
             Ok(group)
         })
@@ -196,7 +196,7 @@ pub async fn create_panel_board(
         .update(move |site, _| {
             board.id = 0;
             validate_panel_board(&board, site)?;
-            board.id = site.panel_boards.iter().map(|b| b.id).max().unwrap_or(0) + 1;
+            board.id = site.issue_panel_board_id();
             site.panel_boards.push(board.clone());
             Ok(board)
         })
