@@ -4,8 +4,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 use shared::{
-    DeviceInfo, DeviceIo, DeviceStatus, InputState, OutputAction, OutputCommand, OutputState,
-    PULSE_MAX_MS, PULSE_MIN_MS, Quantity, Role,
+    DeviceInfo, DeviceIo, DeviceStatus, GatewayKind, InputState, OutputAction, OutputCommand,
+    OutputState, PULSE_MAX_MS, PULSE_MIN_MS, Quantity, Role,
 };
 
 use super::leave_when_unauthorized;
@@ -189,6 +189,18 @@ fn DeviceView(id: u32) -> impl IntoView {
             _ => None,
         })
     };
+    // A meter on a HAN/P1 port is alone there and has no address to show.
+    let on_han_port = move || {
+        let Some(gateway_id) = device.with(|d| d.as_ref().map(|d| d.gateway_id)) else {
+            return false;
+        };
+        gateways.with(|outcome| match outcome {
+            Some(Ok(list)) => list
+                .iter()
+                .any(|gateway| gateway.id == gateway_id && gateway.kind == GatewayKind::Han),
+            _ => false,
+        })
+    };
     let hourly = Signal::derive(move || {
         energy.with(|outcome| match outcome {
             Some(Ok(energy)) => Some(energy.clone()),
@@ -230,12 +242,14 @@ fn DeviceView(id: u32) -> impl IntoView {
                         <dt>{move || i18n.t("device.gateway")}</dt>
                         <dd data-testid="device-gateway">{gateway_name}</dd>
                     </div>
-                    <div>
-                        <dt>{move || i18n.t("device.address")}</dt>
-                        <dd data-testid="device-address">
-                            {move || read(&|d| d.modbus_address.to_string())}
-                        </dd>
-                    </div>
+                    <Show when=move || !on_han_port()>
+                        <div>
+                            <dt>{move || i18n.t("device.address")}</dt>
+                            <dd data-testid="device-address">
+                                {move || read(&|d| d.modbus_address.to_string())}
+                            </dd>
+                        </div>
+                    </Show>
                     <Show when=move || device.with(|d| d.as_ref().is_some_and(|d| d.position.is_some()))>
                         <div>
                             <dt>{move || i18n.t("device.position")}</dt>

@@ -709,7 +709,23 @@ fn DeviceRow(ctx: ConfigContext, id: u32, gateway_enabled: Signal<bool>) -> impl
         >
             <div class="config-device__main">
                 <span class="config-device__address" title=address_title data-testid="config-device-address">
-                    {move || read(&short_address)}
+                    {move || {
+                        // A meter on a HAN/P1 port has no address: the badge names the port.
+                        let gateway_id = device.with(|d| d.as_ref().map(|d| d.gateway));
+                        let protocol = ctx.site.with(|site| {
+                            site.as_ref()
+                                .and_then(|site| site.gateways.iter().find(|g| Some(g.id) == gateway_id))
+                                .and_then(|gateway| match &gateway.link {
+                                    GatewayLink::Han { protocol, .. } => Some(*protocol),
+                                    _ => None,
+                                })
+                        });
+                        match protocol {
+                            Some(shared::HanProtocol::DlmsHdlc) => "HAN".to_owned(),
+                            Some(shared::HanProtocol::P1) => "P1".to_owned(),
+                            None => read(&short_address),
+                        }
+                    }}
                 </span>
                 <div class="config-device__title">
                     <span class="config-device__name" data-testid="config-device-name">
