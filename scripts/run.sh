@@ -23,6 +23,7 @@ trap 'kill $simulator 2>/dev/null || true' EXIT INT TERM
 for _ in $(seq 100); do [ -f "$data_dir/demo-site.toml" ] && break; sleep 0.1; done
 [ -f "$data_dir/demo-site.toml" ] || { echo "the simulator did not start"; exit 1; }
 
-# The demo records a sample every minute (a real gateway: every 10 minutes) so charts fill quickly.
+# The demo records a sample every minute (a real gateway: every 10 minutes) so charts fill quickly,
+# and starts with two years of history (written once, into an empty store).
 "$target/release/energy-web-server" --data-dir "$data_dir" --site "$data_dir/demo-site.toml" \
-  --listen "$listen" --sample-seconds "${SAMPLE_SECONDS:-60}"
+  --listen "$listen" --sample-seconds "${SAMPLE_SECONDS:-60}" --demo-history

@@ -177,7 +177,9 @@ pub fn generate(
         .map(|step| end - (steps - step) * STEP_SECONDS)
         .collect();
     let zone = store.time_zone();
-    let mut series: Vec<(u32, Quantity, Vec<(f64, f64, f64)>)> = Vec::new();
+    // (device, quantity, (min, value, max) per time).
+    type Series = (u32, Quantity, Vec<(f64, f64, f64)>);
+    let mut series: Vec<Series> = Vec::new();
     for device in devices {
         let made = make(device, &times, zone);
         for (quantity, consumption) in made.counters {

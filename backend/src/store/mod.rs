@@ -44,17 +44,25 @@
 //! | `rollup_hour` | (`i32` local day number, quantity, device) | kind, slot count, slots ([`codec::encode_row`]) |
 //! | `rollup_day` | (`i32` local `year × 12 + month − 1`, quantity, device) | same |
 //! | `rollup_month` | (`i32` local year, quantity, device) | same |
-//! | `config` | name | JSON (`site`, `time_zone`) |
+//! | `config` | name | JSON (`site`, `time_zone`, `gauge_chunks_pruned_until`) |
 //! | `users` | name | JSON |
 //!
 //! Version changes: the first version kept one row of `f64` per sample in `samples`; opening such
 //! a file moves its samples into the tables above and drops `samples`.
 //!
+//! # Retention
+//!
+//! Counters keep every point for ever. Gauges keep their 10-minute points for
+//! [`GAUGE_RETENTION_DAYS`] and their hourly, daily and monthly min/mean/max for ever: a site
+//! records far more gauges (power, voltages, currents, THD … per phase) than counters, and past a
+//! year their hourly statistics are what anyone looks at.
+//!
 //! # Time zone
 //!
 //! Roll-ups follow the local calendar of the zone stored under `time_zone` in `config`; on the
 //! first start it is the system's zone (`TZ`, else the zone the system is set to, else UTC).
-//! [`Store::set_time_zone`] rebuilds the roll-ups from the kept samples.
+//! [`Store::set_time_zone`] rebuilds the roll-ups from the kept samples (gauge roll-ups past the
+//! retention stay in the hours of the zone they were made in).
 //!
 //! # Crash safety
 //!
@@ -72,7 +80,7 @@ mod rollup;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{Datelike, NaiveDate};
 use redb::{
@@ -99,6 +107,17 @@ const USERS: TableDefinition<&str, &str> = TableDefinition::new("users");
 const CONFIG: TableDefinition<&str, &str> = TableDefinition::new("config");
 const SITE_KEY: &str = "site";
 const TIME_ZONE_KEY: &str = "time_zone";
+/// UTC day number up to which gauge chunks were pruned (see [`GAUGE_RETENTION_DAYS`]).
+const GAUGES_PRUNED_KEY: &str = "gauge_chunks_pruned_until";
+/// Nothing in `recent` adds to the roll-ups before this time (Unix seconds): the earliest last
+/// compacted time of the series that have samples there (a gap spreads back to it). Queries of
+/// earlier periods skip `recent`.
+const RECENT_FLOOR_KEY: &str = "recent_floor";
+
+/// Days the 10-minute points of gauges are kept (a year and a month: this day last year stays
+/// comparable). Older gauge history keeps its hourly, daily and monthly min/mean/max roll-ups;
+/// counters keep every point for ever (they are the billing truth and cost little).
+pub const GAUGE_RETENTION_DAYS: i64 = 400;
 /// Format version 0: one row per sample. Migrated on open.
 const LEGACY_SAMPLES: TableDefinition<(u32, u16, i64), f64> = TableDefinition::new("samples");
 /// Samples not yet compacted, by time.
@@ -146,6 +165,7 @@ macro_rules! storage_error_from {
     )*};
 }
 storage_error_from!(
+    redb::CompactionError,
     redb::TransactionError,
     redb::TableError,
     redb::StorageError,
@@ -242,6 +262,29 @@ pub struct GaugeBucket {
     /// Unix seconds of the bucket's local start.
     pub start: i64,
     pub statistics: Option<GaugeStatistics>,
+}
+
+/// Space used by one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableStatistics {
+    pub name: &'static str,
+    pub entries: u64,
+    /// Bytes of keys and values.
+    pub stored_bytes: u64,
+    /// Bytes of B-tree bookkeeping.
+    pub metadata_bytes: u64,
+    /// Bytes of the table's pages holding neither.
+    pub fragmented_bytes: u64,
+}
+
+/// Space used by the database (for the system information page and the benchmark).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageStatistics {
+    /// Size of the file.
+    pub file_bytes: u64,
+    /// Bytes of the pages in use; the rest of the file is free pages, reused by later writes.
+    pub allocated_bytes: u64,
+    pub tables: Vec<TableStatistics>,
 }
 
 /// The resolution a quantity is stored in, in its base unit: values are kept as whole multiples.
@@ -370,8 +413,52 @@ fn collect_recent<'a>(
 /// code).
 #[derive(Debug, Clone)]
 pub struct Store {
-    database: Arc<Database>,
+    /// Shared by every handle; written only by [`Store::optimize`], which needs it alone.
+    database: Arc<RwLock<Database>>,
     zone: Arc<RwLock<Tz>>,
+    path: Arc<std::path::PathBuf>,
+    snapshot: Arc<Mutex<Snapshot>>,
+}
+
+/// The read transaction of the latest commit with its roll-up tables open, shared by the
+/// queries until the next commit: starting a redb read transaction and opening tables costs
+/// more than a small query itself.
+#[derive(Debug, Default)]
+struct Snapshot {
+    /// Counts commits.
+    generation: u64,
+    reader: Option<Reader>,
+}
+
+type RollupTable = redb::ReadOnlyTable<RowKey, &'static [u8]>;
+
+#[derive(Debug, Clone)]
+struct Reader {
+    transaction: Arc<ReadTransaction>,
+    /// By [`Level`].
+    rollups: Arc<[RollupTable; 3]>,
+    /// See [`RECENT_FLOOR_KEY`]; `i64::MIN` when unknown.
+    recent_floor: i64,
+}
+
+impl Reader {
+    fn new(transaction: ReadTransaction) -> Result<Reader, StoreError> {
+        let rollups = [
+            transaction.open_table(ROLLUP_HOUR)?,
+            transaction.open_table(ROLLUP_DAY)?,
+            transaction.open_table(ROLLUP_MONTH)?,
+        ];
+        let recent_floor = transaction
+            .open_table(CONFIG)?
+            .get(RECENT_FLOOR_KEY)?
+            .and_then(|record| record.value().parse::<i64>().ok())
+            .unwrap_or(i64::MIN);
+        Ok(Reader {
+            transaction: Arc::new(transaction),
+            rollups: Arc::new(rollups),
+            recent_floor,
+        })
+    }
 }
 
 impl Store {
@@ -419,15 +506,17 @@ impl Store {
         }
         transaction.commit()?;
         let store = Store {
-            database: Arc::new(database),
+            database: Arc::new(RwLock::new(database)),
             zone: Arc::new(RwLock::new(zone)),
+            path: Arc::new(path.to_path_buf()),
+            snapshot: Arc::default(),
         };
         store.migrate_first_format()?;
         Ok(store)
     }
 
     fn migrate_first_format(&self) -> Result<(), StoreError> {
-        let transaction = self.database.begin_write()?;
+        let transaction = self.db().begin_write()?;
         let legacy: Vec<Sample> = match transaction.open_table(LEGACY_SAMPLES) {
             Ok(table) => {
                 let mut samples = Vec::new();
@@ -450,8 +539,74 @@ impl Store {
             );
             self.insert(&transaction, &legacy)?;
         }
-        transaction.commit()?;
+        self.commit(transaction)?;
         Ok(())
+    }
+
+    /// A read transaction on the latest commit.
+    fn snapshot(&self) -> Result<Arc<ReadTransaction>, StoreError> {
+        Ok(self.reader()?.transaction)
+    }
+
+    fn reader(&self) -> Result<Reader, StoreError> {
+        let generation = {
+            let snapshot = self.lock_snapshot();
+            if let Some(reader) = &snapshot.reader {
+                return Ok(reader.clone());
+            }
+            snapshot.generation
+        };
+        let reader = Reader::new(self.db().begin_read()?)?;
+        let mut snapshot = self.lock_snapshot();
+        // A commit since `generation` was read may have happened before the transaction
+        // began: keep it for this query only.
+        if snapshot.generation == generation {
+            snapshot.reader = Some(reader.clone());
+        }
+        Ok(reader)
+    }
+
+    fn lock_snapshot(&self) -> std::sync::MutexGuard<'_, Snapshot> {
+        self.snapshot
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Commits and retires the shared read transaction (it would keep the old pages alive).
+    fn commit(&self, transaction: WriteTransaction) -> Result<(), StoreError> {
+        let result = transaction.commit();
+        let mut snapshot = self.lock_snapshot();
+        snapshot.generation += 1;
+        snapshot.reader = None;
+        drop(snapshot);
+        Ok(result?)
+    }
+
+    fn db(&self) -> std::sync::RwLockReadGuard<'_, Database> {
+        self.database
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Compacts the file: moves pages in use to its start and gives the free ones back to the
+    /// file system (the system information page's "Optimize"). Fails when a transaction is in
+    /// progress; nothing is lost then, try again later. Returns whether the file shrank.
+    pub fn optimize(&self) -> Result<bool, StoreError> {
+        let mut database = self
+            .database
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let before = std::fs::metadata(self.path.as_path()).map_or(0, |metadata| metadata.len());
+        // Compaction needs no reader: retire the shared one.
+        {
+            let mut snapshot = self.lock_snapshot();
+            snapshot.generation += 1;
+            snapshot.reader = None;
+        }
+        database.compact()?;
+        let after = std::fs::metadata(self.path.as_path()).map_or(0, |metadata| metadata.len());
+        info!(before, after, "database file compacted");
+        Ok(after < before)
     }
 
     /// The time zone of the roll-ups.
@@ -476,17 +631,27 @@ impl Store {
             .zone
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let transaction = self.database.begin_write()?;
+        let transaction = self.db().begin_write()?;
         let record = serde_json::to_string(zone.name())
             .map_err(|error| StoreError::DamagedConfig(error.to_string()))?;
         transaction
             .open_table(CONFIG)?
             .insert(TIME_ZONE_KEY, record.as_str())?;
+        // Gauge roll-ups whose points were pruned cannot be rebuilt: they stay as they are (in
+        // the old zone's hours) and only counters' roll-ups are rebuilt.
+        let gauges_pruned = pruned_until(&transaction)?.is_some();
         for level in [Level::Hour, Level::Day, Level::Month] {
-            transaction.delete_table(rollup_table(level))?;
-            transaction.open_table(rollup_table(level))?;
+            if gauges_pruned {
+                transaction
+                    .open_table(rollup_table(level))?
+                    .retain(|(_, code, _), _| !is_counter_code(code))?;
+            } else {
+                transaction.delete_table(rollup_table(level))?;
+                transaction.open_table(rollup_table(level))?;
+            }
         }
         transaction.delete_table(SERIES)?;
+        let mut discarded;
         let mut calendar = Calendar::new(zone);
         let mut states: BTreeMap<(u32, u16), SeriesState> = BTreeMap::new();
         let mut contributions = Contributions::default();
@@ -512,14 +677,14 @@ impl Store {
                 };
                 let points = codec::decode_chunk(i64::from(day) * SECONDS_PER_DAY, bytes.value())?;
                 let state = states.entry((device, code)).or_default();
-                rollup::plan_series(
-                    &mut calendar,
-                    device,
-                    quantity,
-                    state,
-                    &points,
-                    &mut contributions,
-                );
+                let target = if gauges_pruned && !quantity.is_counter() {
+                    // Only the series' state is wanted.
+                    discarded = Contributions::default();
+                    &mut discarded
+                } else {
+                    &mut contributions
+                };
+                rollup::plan_series(&mut calendar, device, quantity, state, &points, target);
             }
         }
         contributions.finish();
@@ -530,7 +695,7 @@ impl Store {
                 series.insert((*device, *code), encode_state(state).as_slice())?;
             }
         }
-        transaction.commit()?;
+        self.commit(transaction)?;
         *guard = zone;
         info!(zone = zone.name(), "roll-ups rebuilt for the new time zone");
         Ok(())
@@ -538,13 +703,13 @@ impl Store {
 
     /// How many user accounts exist.
     pub fn user_count(&self) -> Result<u64, StoreError> {
-        let transaction = self.database.begin_read()?;
+        let transaction = self.snapshot()?;
         Ok(transaction.open_table(USERS)?.len()?)
     }
 
     /// The user called `username`.
     pub fn user(&self, username: &str) -> Result<Option<StoredUser>, StoreError> {
-        let transaction = self.database.begin_read()?;
+        let transaction = self.snapshot()?;
         let table = transaction.open_table(USERS)?;
         let Some(record) = table.get(username)? else {
             return Ok(None);
@@ -559,7 +724,7 @@ impl Store {
     pub fn create_first_administrator(&self, user: &StoredUser) -> Result<(), StoreError> {
         let record = serde_json::to_string(user)
             .map_err(|error| StoreError::DamagedUser(error.to_string()))?;
-        let transaction = self.database.begin_write()?;
+        let transaction = self.db().begin_write()?;
         {
             let mut table = transaction.open_table(USERS)?;
             if table.len()? > 0 {
@@ -567,13 +732,13 @@ impl Store {
             }
             table.insert(user.username.as_str(), record.as_str())?;
         }
-        transaction.commit()?;
+        self.commit(transaction)?;
         Ok(())
     }
 
     /// The stored installation, if one was ever saved.
     pub fn site(&self) -> Result<Option<shared::SiteConfig>, StoreError> {
-        let transaction = self.database.begin_read()?;
+        let transaction = self.snapshot()?;
         let table = transaction.open_table(CONFIG)?;
         let Some(record) = table.get(SITE_KEY)? else {
             return Ok(None);
@@ -587,17 +752,59 @@ impl Store {
     pub fn save_site(&self, site: &shared::SiteConfig) -> Result<(), StoreError> {
         let record = serde_json::to_string(site)
             .map_err(|error| StoreError::DamagedConfig(error.to_string()))?;
-        let transaction = self.database.begin_write()?;
+        let transaction = self.db().begin_write()?;
         transaction
             .open_table(CONFIG)?
             .insert(SITE_KEY, record.as_str())?;
-        transaction.commit()?;
+        self.commit(transaction)?;
         Ok(())
+    }
+
+    /// Space used by the file and by each table.
+    pub fn statistics(&self) -> Result<StorageStatistics, StoreError> {
+        fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+            transaction: &ReadTransaction,
+            name: &'static str,
+            definition: TableDefinition<K, V>,
+        ) -> Result<TableStatistics, StoreError> {
+            let table = transaction.open_table(definition)?;
+            let stats = table.stats()?;
+            Ok(TableStatistics {
+                name,
+                entries: table.len()?,
+                stored_bytes: stats.stored_bytes(),
+                metadata_bytes: stats.metadata_bytes(),
+                fragmented_bytes: stats.fragmented_bytes(),
+            })
+        }
+        let allocated_bytes = {
+            let transaction = self.db().begin_write()?;
+            let stats = transaction.stats()?;
+            transaction.abort()?;
+            stats.allocated_pages() * stats.page_size() as u64
+        };
+        let transaction = self.snapshot()?;
+        let file_bytes =
+            std::fs::metadata(self.path.as_path()).map_or(0, |metadata| metadata.len());
+        Ok(StorageStatistics {
+            file_bytes,
+            allocated_bytes,
+            tables: vec![
+                table(&transaction, "users", USERS)?,
+                table(&transaction, "config", CONFIG)?,
+                table(&transaction, "recent", RECENT)?,
+                table(&transaction, "chunks", CHUNKS)?,
+                table(&transaction, "series", SERIES)?,
+                table(&transaction, "rollup_hour", ROLLUP_HOUR)?,
+                table(&transaction, "rollup_day", ROLLUP_DAY)?,
+                table(&transaction, "rollup_month", ROLLUP_MONTH)?,
+            ],
+        })
     }
 
     /// Whether any sample was ever recorded.
     pub fn has_history(&self) -> Result<bool, StoreError> {
-        let transaction = self.database.begin_read()?;
+        let transaction = self.snapshot()?;
         Ok(!transaction.open_table(SERIES)?.is_empty()?
             || !transaction.open_table(RECENT)?.is_empty()?)
     }
@@ -606,9 +813,9 @@ impl Store {
     /// Samples of any times may be mixed; a series' sample not newer than one already compacted
     /// is ignored. Values that are not finite are skipped with a warning.
     pub fn record(&self, samples: &[Sample]) -> Result<(), StoreError> {
-        let transaction = self.database.begin_write()?;
+        let transaction = self.db().begin_write()?;
         self.insert(&transaction, samples)?;
-        transaction.commit()?;
+        self.commit(transaction)?;
         Ok(())
     }
 
@@ -641,12 +848,46 @@ impl Store {
                 None => return Ok(()),
             }
         };
+        let known_floor = recent_floor(transaction)?;
         // Compact every complete UTC hour; the current hour stays in `recent`.
-        self.compact(transaction, newest.div_euclid(3600) * 3600)
+        let compacted = self.compact(transaction, newest.div_euclid(3600) * 3600)?;
+        let floor = match known_floor {
+            // States change only when compacting: the new samples can only lower the floor.
+            Some(mut floor) if !compacted => {
+                let series = transaction.open_table(SERIES)?;
+                for (time, entries) in &by_time {
+                    for entry in entries {
+                        let state = read_state(&series, entry.device, entry.quantity)?;
+                        floor = floor.min(state.last_time().unwrap_or(time - 1));
+                    }
+                }
+                floor
+            }
+            _ => {
+                let series = transaction.open_table(SERIES)?;
+                let recent = transaction.open_table(RECENT)?;
+                let rows = recent.iter()?.map(|entry| {
+                    let (key, bytes) = entry?;
+                    Ok((key.value(), codec::decode_batch(bytes.value())?))
+                });
+                let mut floor = i64::MAX;
+                for ((device, code), points) in collect_recent(rows, |_, _| true)? {
+                    let first = points.first().map_or(i64::MAX, |point| point.time - 1);
+                    let state = read_state(&series, device, code)?;
+                    floor = floor.min(state.last_time().unwrap_or(first));
+                }
+                floor
+            }
+        };
+        transaction
+            .open_table(CONFIG)?
+            .insert(RECENT_FLOOR_KEY, floor.to_string().as_str())?;
+        Ok(())
     }
 
-    /// Moves the `recent` rows older than `cutoff` into chunks and roll-ups.
-    fn compact(&self, transaction: &WriteTransaction, cutoff: i64) -> Result<(), StoreError> {
+    /// Moves the `recent` rows older than `cutoff` into chunks and roll-ups; returns whether
+    /// there were any.
+    fn compact(&self, transaction: &WriteTransaction, cutoff: i64) -> Result<bool, StoreError> {
         let points = {
             let mut recent = transaction.open_table(RECENT)?;
             let mut rows = Vec::new();
@@ -655,7 +896,7 @@ impl Store {
                 rows.push((key.value(), codec::decode_batch(bytes.value())?));
             }
             if rows.is_empty() {
-                return Ok(());
+                return Ok(false);
             }
             for (time, _) in &rows {
                 recent.remove(*time)?;
@@ -706,7 +947,12 @@ impl Store {
             }
         }
         contributions.finish();
-        write_contributions(transaction, &contributions)
+        write_contributions(transaction, &contributions)?;
+        prune_gauges(
+            transaction,
+            cutoff.div_euclid(SECONDS_PER_DAY) - GAUGE_RETENTION_DAYS,
+        )?;
+        Ok(true)
     }
 
     /// The stored points of one series with `from <= time <= to`, oldest first.
@@ -717,7 +963,7 @@ impl Store {
         from: i64,
         to: i64,
     ) -> Result<Vec<StoredPoint>, StoreError> {
-        let transaction = self.database.begin_read()?;
+        let transaction = self.snapshot()?;
         let code = quantity.code();
         let mut points = Vec::new();
         {
@@ -849,10 +1095,20 @@ impl Store {
                 }
             }
         };
-        let transaction = self.database.begin_read()?;
+        let reader = self.reader()?;
+        let transaction = &reader.transaction;
         {
-            let table = transaction.open_table(rollup_table(layout.level))?;
+            let table = &reader.rollups[layout.level as usize];
             for (key_index, &key) in layout.keys.iter().enumerate() {
+                // A few devices: look their rows up; many: read the period's rows in one pass.
+                if devices.len() <= 16 {
+                    for &device in &devices {
+                        if let Some(bytes) = table.get((key, code, device))? {
+                            add(key_index, &codec::decode_row(bytes.value())?);
+                        }
+                    }
+                    continue;
+                }
                 for entry in table.range((key, code, 0)..=(key, code, u32::MAX))? {
                     let (row_key, bytes) = entry?;
                     if devices.binary_search(&row_key.value().2).is_ok() {
@@ -861,15 +1117,31 @@ impl Store {
                 }
             }
         }
+        if layout.end <= reader.recent_floor {
+            return Ok(buckets);
+        }
         // Samples not yet compacted, through the same rules as the compaction.
-        let recent = recent_points(&transaction, i64::MIN, i64::MAX, |device, quantity| {
+        let recent = recent_points(transaction, i64::MIN, i64::MAX, |device, quantity| {
             quantity == code && devices.binary_search(&device).is_ok()
         })?;
         if !recent.is_empty() {
             let series = transaction.open_table(SERIES)?;
             let mut contributions = Contributions::default();
             for ((device, code), points) in recent {
+                // What these points add lies between the series' last compacted point (a gap
+                // is spread back to it) and the last of them: skip series that cannot reach
+                // the period asked for.
+                if points.last().is_none_or(|last| last.time <= layout.start) {
+                    continue;
+                }
                 let mut state = read_state(&series, device, code)?;
+                let earliest = state
+                    .last_time()
+                    .or(points.first().map(|first| first.time - 1))
+                    .unwrap_or(i64::MAX);
+                if earliest >= layout.end {
+                    continue;
+                }
                 rollup::plan_series(
                     &mut calendar,
                     device,
@@ -896,6 +1168,9 @@ impl Store {
 /// Where a period's buckets come from.
 struct Layout {
     level: Level,
+    /// The period: `[start, end)` in Unix seconds.
+    start: i64,
+    end: i64,
     keys: Vec<i32>,
     /// Decade: a bucket per row (year), its slots summed; otherwise a bucket per slot.
     one_bucket_per_key: bool,
@@ -905,9 +1180,15 @@ struct Layout {
 impl Layout {
     fn new(calendar: &Calendar, period: Period, date: NaiveDate) -> Layout {
         let day = calendar.day(date);
+        let year_start = |year: i32| {
+            calendar::month_start(year * 12)
+                .map_or(day.start, |first| calendar.first_instant(first))
+        };
         match period {
             Period::Day => Layout {
                 level: Level::Hour,
+                start: day.start,
+                end: day.end,
                 keys: vec![day.day_number],
                 one_bucket_per_key: false,
                 starts: (0..day.hours() as i64)
@@ -915,20 +1196,28 @@ impl Layout {
                     .collect(),
             },
             Period::Month => {
-                let first = date.with_day0(0).unwrap_or(date);
+                let days = calendar::days_in_month(day.month_number);
+                let mut starts: Vec<i64> = date
+                    .with_day0(0)
+                    .unwrap_or(date)
+                    .iter_days()
+                    .take(days + 1)
+                    .map(|date| calendar.first_instant(date))
+                    .collect();
+                let end = starts.pop().unwrap_or(day.end);
                 Layout {
                     level: Level::Day,
+                    start: starts.first().copied().unwrap_or(day.start),
+                    end,
                     keys: vec![day.month_number],
                     one_bucket_per_key: false,
-                    starts: first
-                        .iter_days()
-                        .take(calendar::days_in_month(day.month_number))
-                        .map(|date| calendar.first_instant(date))
-                        .collect(),
+                    starts,
                 }
             }
             Period::Year => Layout {
                 level: Level::Month,
+                start: year_start(day.year),
+                end: year_start(day.year + 1),
                 keys: vec![day.year],
                 one_bucket_per_key: false,
                 starts: (0..12)
@@ -940,11 +1229,9 @@ impl Layout {
                 let years: Vec<i32> = (day.year - 9..=day.year).collect();
                 Layout {
                     level: Level::Month,
-                    starts: years
-                        .iter()
-                        .filter_map(|year| calendar::month_start(year * 12))
-                        .map(|date| calendar.first_instant(date))
-                        .collect(),
+                    start: year_start(day.year - 9),
+                    end: year_start(day.year + 1),
+                    starts: years.iter().map(|&year| year_start(year)).collect(),
                     keys: years,
                     one_bucket_per_key: true,
                 }
@@ -966,6 +1253,71 @@ fn recent_points(
         Ok((key.value(), codec::decode_batch(bytes.value())?))
     });
     collect_recent(rows, keep)
+}
+
+fn is_counter_code(code: u16) -> bool {
+    Quantity::from_code(code).is_some_and(Quantity::is_counter)
+}
+
+/// See [`RECENT_FLOOR_KEY`]; None when not known (a file written before it existed).
+fn recent_floor(transaction: &WriteTransaction) -> Result<Option<i64>, StoreError> {
+    let config = transaction.open_table(CONFIG)?;
+    let floor = config.get(RECENT_FLOOR_KEY)?;
+    Ok(floor.and_then(|record| record.value().parse().ok()))
+}
+
+/// The UTC day up to which gauge chunks were pruned, if any ever were.
+fn pruned_until(transaction: &WriteTransaction) -> Result<Option<i64>, StoreError> {
+    let config = transaction.open_table(CONFIG)?;
+    let Some(record) = config.get(GAUGES_PRUNED_KEY)? else {
+        return Ok(None);
+    };
+    record
+        .value()
+        .parse()
+        .map(Some)
+        .map_err(|_| StoreError::DamagedConfig(format!("{GAUGES_PRUNED_KEY}: {}", record.value())))
+}
+
+/// Deletes the gauge chunks of UTC days up to `until_day` (older than the retention).
+fn prune_gauges(transaction: &WriteTransaction, until_day: i64) -> Result<(), StoreError> {
+    let from_day = match pruned_until(transaction)? {
+        Some(day) => day + 1,
+        None => match transaction.open_table(CHUNKS)?.first()? {
+            Some((key, _)) => i64::from(key.value().0),
+            None => return Ok(()),
+        },
+    };
+    if from_day > until_day {
+        return Ok(());
+    }
+    let mut chunks = transaction.open_table(CHUNKS)?;
+    let mut removed = 0usize;
+    for day in from_day..=until_day {
+        let day = day as i32;
+        let mut gauges = Vec::new();
+        for entry in chunks.range((day, 0, 0)..=(day, u16::MAX, u32::MAX))? {
+            let (key, _) = entry?;
+            let key = key.value();
+            if !is_counter_code(key.1) {
+                gauges.push(key);
+            }
+        }
+        for key in gauges {
+            chunks.remove(key)?;
+            removed += 1;
+        }
+    }
+    transaction
+        .open_table(CONFIG)?
+        .insert(GAUGES_PRUNED_KEY, until_day.to_string().as_str())?;
+    if removed > 0 {
+        info!(
+            removed,
+            until_day, "10-minute gauge points past the retention removed"
+        );
+    }
+    Ok(())
 }
 
 /// Adds slots to the roll-up rows.

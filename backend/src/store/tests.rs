@@ -355,3 +355,97 @@ fn samples_of_the_first_format_are_moved() {
     let store = Store::open(&path).unwrap();
     assert_eq!(store.series(5, ENERGY, 0, 1_200).unwrap().len(), 3);
 }
+
+#[test]
+fn gauge_points_past_the_retention_go_and_their_statistics_stay() {
+    let (_dir, store) = store_in(Tz::UTC);
+    let day = SECONDS_PER_DAY;
+    let start = 20_000 * day;
+    let mut samples = Vec::new();
+    for index in 0..=(GAUGE_RETENTION_DAYS + 10) {
+        let time = start + index * day + 600;
+        samples.push(Sample::new(1, Quantity::ActivePower, time, 100.0).with_range(90.0, 110.0));
+        samples.push(Sample::new(1, ENERGY, time, index as f64 * 24.0));
+    }
+    store.record(&samples).unwrap();
+    let first_day = date_of(start);
+    let power = store
+        .series(1, Quantity::ActivePower, start, start + day)
+        .unwrap();
+    assert!(power.is_empty(), "{power:?}");
+    let energy = store.series(1, ENERGY, start, start + day).unwrap();
+    assert_eq!(energy.len(), 1);
+    let statistics = store
+        .gauge_histogram(&[1], Quantity::ActivePower, Period::Day, first_day)
+        .unwrap();
+    assert_eq!(
+        statistics[0].statistics,
+        Some(GaugeStatistics {
+            min: 90.0,
+            mean: 100.0,
+            max: 110.0,
+            periods: 1
+        })
+    );
+    // The recent points are all there.
+    let end = start + (GAUGE_RETENTION_DAYS + 10) * day + 600;
+    assert_eq!(
+        store
+            .series(1, Quantity::ActivePower, end - 5 * day, end)
+            .unwrap()
+            .len(),
+        6
+    );
+    // A new time zone rebuilds the counters and keeps the old gauge statistics.
+    store.set_time_zone(chrono_tz::Europe::Paris).unwrap();
+    let after = store
+        .gauge_histogram(&[1], Quantity::ActivePower, Period::Day, first_day)
+        .unwrap();
+    assert_eq!(after[0].statistics.unwrap().max, 110.0);
+    let decade = store
+        .consumption_histogram(&[1], ENERGY, Period::Decade, date_of(end))
+        .unwrap();
+    let total: f64 = decade.iter().filter_map(|bucket| bucket.value).sum();
+    assert_eq!(total, (GAUGE_RETENTION_DAYS + 10) as f64 * 24.0);
+}
+
+fn date_of(time: i64) -> NaiveDate {
+    chrono::DateTime::from_timestamp(time, 0)
+        .unwrap()
+        .date_naive()
+}
+
+#[test]
+fn queries_see_each_commit_and_gaps_reaching_back_before_compaction() {
+    let (_dir, store) = store_in(Tz::UTC);
+    let day = |day: u32| date(1970, 1, day);
+    let total = |date| -> Option<f64> {
+        store
+            .consumption_histogram(&[1], ENERGY, Period::Day, date)
+            .unwrap()
+            .iter()
+            .filter_map(|bucket| bucket.value)
+            .reduce(|a, b| a + b)
+    };
+    // Each commit is visible to the next query.
+    for step in 0..=6 {
+        store
+            .record(&[Sample::new(1, ENERGY, step * 600, step as f64 * 10.0)])
+            .unwrap();
+        let expected = (step > 0).then_some(step as f64 * 10.0);
+        assert_eq!(total(day(1)), expected);
+    }
+    // Day 1 ends at 1000 Wh (compacted by the next commit's hour); then nothing until the
+    // middle of day 4, where the meter shows 1000 Wh more: 2.5 days of gap.
+    store
+        .record(&[Sample::new(1, ENERGY, 86_400, 1_000.0)])
+        .unwrap();
+    store
+        .record(&[Sample::new(1, ENERGY, 3 * 86_400 + 43_200, 2_000.0)])
+        .unwrap();
+    // The last sample is not compacted yet, but the days it spreads over see it.
+    assert_eq!(total(day(2)), Some(400.0));
+    assert_eq!(total(day(3)), Some(400.0));
+    assert_eq!(total(day(4)), Some(200.0));
+    assert_eq!(total(day(5)), None);
+}
