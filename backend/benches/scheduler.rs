@@ -182,6 +182,7 @@ async fn measure_scheduler(profiles: &[DeviceProfile], duration: Duration) -> Re
         // As fast as the line allows: the cycle ends when every device has been read.
         poll_cycle: Duration::from_millis(1),
         session_idle: Duration::from_secs(600),
+        demo_history: false,
     };
     let started = backend::start(&options)?;
     let measured = count(&statistics, Duration::from_secs(3), duration).await;
