@@ -62,8 +62,9 @@ pub struct Options {
     /// Installation file to import at start, replacing the stored installation (the demo uses it
     /// to follow the simulator's new pseudo-terminal). Without it the stored installation is used.
     pub site_file: Option<PathBuf>,
-    /// How often values are recorded.
-    pub sample_period: Duration,
+    /// How often values are recorded; `None` follows the installation's sample rate (§7.16.4,
+    /// 10 minutes unless an installer changes it).
+    pub sample_period: Option<Duration>,
     /// How often devices are polled.
     pub poll_cycle: Duration,
     /// Idle time after which a session ends.
@@ -256,7 +257,11 @@ pub fn start(options: &Options) -> anyhow::Result<Started> {
         live.clone(),
         options.poll_cycle,
     ))];
-    let recorder = store::run_recorder(store.clone(), live.clone(), options.sample_period);
+    let sample_period = match options.sample_period {
+        Some(period) => store::SamplePeriod::Fixed(period),
+        None => store::SamplePeriod::Configured(configuration.subscribe()),
+    };
+    let recorder = store::run_recorder(store.clone(), live.clone(), sample_period);
     tasks.push(if options.demo_history {
         tokio::spawn(store::demo_history::fill_then(
             store.clone(),

@@ -24,9 +24,10 @@ struct Arguments {
     /// Installation file to import at start, replacing the stored one (the demo's simulated bus).
     #[arg(long)]
     site: Option<PathBuf>,
-    /// Seconds between recorded samples (the manual's sample rate; 600 = 10 minutes).
-    #[arg(long, default_value_t = 600)]
-    sample_seconds: u64,
+    /// Seconds between recorded samples, for demonstrations and tests. Without it the installation's
+    /// sample rate applies (10 minutes unless an installer changes it in the configuration).
+    #[arg(long)]
+    sample_seconds: Option<u64>,
     /// Milliseconds between two polls of each device.
     #[arg(long, default_value_t = 1000)]
     poll_ms: u64,
@@ -52,7 +53,9 @@ async fn main() -> anyhow::Result<()> {
         listen: arguments.listen,
         catalog_dir: arguments.catalog,
         site_file: arguments.site,
-        sample_period: Duration::from_secs(arguments.sample_seconds.max(1)),
+        sample_period: arguments
+            .sample_seconds
+            .map(|seconds| Duration::from_secs(seconds.max(1))),
         poll_cycle: Duration::from_millis(arguments.poll_ms.max(50)),
         session_idle: Duration::from_secs(arguments.session_idle_minutes.max(1) * 60),
         demo_history: arguments.demo_history,

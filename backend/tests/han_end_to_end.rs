@@ -88,7 +88,7 @@ async fn start() -> Running {
         listen: "127.0.0.1:0".parse().unwrap(),
         catalog_dir: Some(common::catalog_dir()),
         site_file: Some(site_file),
-        sample_period: Duration::from_secs(1),
+        sample_period: Some(Duration::from_secs(1)),
         poll_cycle: Duration::from_millis(200),
         session_idle: Duration::from_secs(600),
         demo_history: false,

@@ -95,7 +95,7 @@ use tracing::{info, warn};
 pub use calendar::system_zone;
 pub use chrono_tz::Tz;
 pub use codec::DecodeError;
-pub use recorder::run as run_recorder;
+pub use recorder::{SamplePeriod, run as run_recorder};
 
 use calendar::Calendar;
 use codec::{BatchEntry, Point, Slot};

@@ -4,10 +4,12 @@
 //! samples is not lost.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
-use shared::{DeviceInfo, DeviceStatus, Quantity};
+use shared::{DeviceInfo, DeviceStatus, Quantity, SiteConfig};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::watch;
 use tracing::warn;
 
 use super::{Sample, Store};
@@ -63,12 +65,47 @@ impl Period {
     }
 }
 
-/// Records every `period`, on multiples of the period (10-minute samples land on :00, :10, …).
-pub async fn run(store: Store, live: LiveState, period: Duration) {
-    let period_seconds = period.as_secs().max(1) as i64;
+/// Where the time between two samples comes from.
+#[derive(Debug)]
+pub enum SamplePeriod {
+    /// A fixed period (demonstrations and tests choose one on the command line).
+    Fixed(Duration),
+    /// The installation's sample rate (§7.16.4), followed when an installer changes it.
+    Configured(watch::Receiver<Arc<SiteConfig>>),
+}
+
+impl SamplePeriod {
+    fn seconds(&self) -> i64 {
+        match self {
+            SamplePeriod::Fixed(period) => period.as_secs().max(1) as i64,
+            SamplePeriod::Configured(site) => {
+                i64::from(site.borrow().recording.sample_minutes.max(1)) * 60
+            }
+        }
+    }
+
+    /// Resolves when the period may have changed; never for a fixed one.
+    async fn changed(&mut self) {
+        match self {
+            SamplePeriod::Configured(site) => {
+                if site.changed().await.is_err() {
+                    // The configuration is gone (shutting down): the period stays as it is.
+                    std::future::pending::<()>().await;
+                }
+            }
+            SamplePeriod::Fixed(_) => std::future::pending().await,
+        }
+    }
+}
+
+/// Records every period, on multiples of the period (10-minute samples land on :00, :10, …).
+/// A new sample rate applies from the next boundary of the new period; the readings gathered so
+/// far count towards it.
+pub async fn run(store: Store, live: LiveState, mut period: SamplePeriod) {
     let mut changes = live.subscribe();
     let mut current = Period::default();
-    loop {
+    'sampling: loop {
+        let period_seconds = period.seconds();
         let now = chrono::Utc::now().timestamp();
         let next = (now / period_seconds + 1) * period_seconds;
         let tick = tokio::time::sleep(Duration::from_secs((next - now).max(1) as u64));
@@ -76,6 +113,11 @@ pub async fn run(store: Store, live: LiveState, period: Duration) {
         loop {
             tokio::select! {
                 () = &mut tick => break,
+                () = period.changed() => {
+                    if period.seconds() != period_seconds {
+                        continue 'sampling;
+                    }
+                }
                 change = changes.recv() => match change {
                     Ok(device) => current.take_in(&device),
                     // Missed readings only narrow the extremes; the latest values are still in
@@ -133,6 +175,25 @@ fn samples_at(live: &LiveState, time: i64, period_seconds: i64, period: &Period)
 mod tests {
     use super::*;
     use shared::Reading;
+
+    #[tokio::test]
+    async fn the_configured_sample_rate_is_followed_when_it_changes() {
+        let (sender, receiver) = watch::channel(Arc::new(SiteConfig::default()));
+        let mut period = SamplePeriod::Configured(receiver);
+        assert_eq!(period.seconds(), 600, "10 minutes by default");
+        let mut site = SiteConfig::default();
+        site.recording.sample_minutes = 15;
+        sender.send_replace(Arc::new(site));
+        tokio::time::timeout(Duration::from_secs(1), period.changed())
+            .await
+            .expect("a change is noticed");
+        assert_eq!(period.seconds(), 900);
+
+        let mut fixed = SamplePeriod::Fixed(Duration::from_secs(2));
+        assert_eq!(fixed.seconds(), 2);
+        let waited = tokio::time::timeout(Duration::from_millis(50), fixed.changed()).await;
+        assert!(waited.is_err(), "a fixed period never changes");
+    }
 
     fn device(values: &[(Quantity, f64)]) -> DeviceInfo {
         DeviceInfo {

@@ -20,7 +20,7 @@ pub async fn serve_backend(site_toml: &str) -> (String, tempfile::TempDir) {
         listen: "127.0.0.1:0".parse().unwrap(),
         catalog_dir: Some(catalog_dir()),
         site_file: Some(site_file),
-        sample_period: Duration::from_secs(1),
+        sample_period: Some(Duration::from_secs(1)),
         poll_cycle: Duration::from_millis(200),
         session_idle: Duration::from_secs(600),
         demo_history: false,
