@@ -270,6 +270,18 @@ pub async fn run(
     diagnostics: Diagnostics,
     ports: HanPorts,
 ) {
+    run_with_silence(gateway, device, live, diagnostics, ports, SILENCE).await
+}
+
+/// [`run`] with the silence after which the meter counts as lost (tests shorten it).
+async fn run_with_silence(
+    gateway: GatewayConfig,
+    device: Option<DeviceConfig>,
+    live: LiveState,
+    diagnostics: Diagnostics,
+    ports: HanPorts,
+    silence: Duration,
+) {
     let (Some(settings), Some(device)) = (PortSettings::of(&gateway.link), device) else {
         return std::future::pending().await;
     };
@@ -286,6 +298,7 @@ pub async fn run(
     loop {
         let outcome = listen(
             gateway.id,
+            silence,
             &settings,
             &meter,
             &live,
@@ -317,6 +330,7 @@ pub async fn run(
 #[allow(clippy::too_many_arguments)]
 async fn listen(
     gateway: u32,
+    silence: Duration,
     settings: &PortSettings,
     meter: &Meter,
     live: &LiveState,
@@ -332,10 +346,10 @@ async fn listen(
     let mut last_valid = Instant::now();
     let mut last_error: Option<String> = None;
     loop {
-        let read = match tokio::time::timeout(SILENCE, port.read(&mut buffer)).await {
+        let read = match tokio::time::timeout(silence, port.read(&mut buffer)).await {
             Err(_) => {
                 return Err(ListenError::Silent {
-                    seconds: SILENCE.as_secs(),
+                    seconds: silence.as_secs(),
                 });
             }
             Ok(Err(source)) => {
@@ -382,9 +396,9 @@ async fn listen(
             }
         }
         // Bytes keep coming but none make a valid frame (wrong speed, wrong protocol, noise).
-        if last_valid.elapsed() > SILENCE {
+        if last_valid.elapsed() > silence {
             return Err(ListenError::NoValidFrame {
-                seconds: SILENCE.as_secs(),
+                seconds: silence.as_secs(),
                 last_error: last_error
                     .take()
                     .unwrap_or_else(|| "none decoded".to_owned()),
@@ -520,6 +534,117 @@ mod tests {
             timeout_ms: 300,
         };
         assert_eq!(PortSettings::of(&tcp), None);
+    }
+
+    /// A minimal DSMR telegram with its CRC.
+    fn telegram(kilowatts: f64) -> Vec<u8> {
+        let mut text = format!(
+            "/KFM5KAIFA-METER\r\n\r\n1-0:1.7.0({kilowatts:06.3}*kW)\r\n1-0:32.7.0(230.1*V)\r\n!"
+        );
+        let crc = super::super::crc::crc16_arc(text.as_bytes());
+        text.push_str(&format!("{crc:04X}\r\n"));
+        text.into_bytes()
+    }
+
+    /// Waits up to `seconds` for the device's status to become `wanted`.
+    async fn status_becomes(
+        live: &LiveState,
+        id: u32,
+        wanted: shared::DeviceStatus,
+        seconds: u64,
+    ) -> shared::DeviceInfo {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+        loop {
+            let device = live.get(id).unwrap();
+            if device.status == wanted || tokio::time::Instant::now() > deadline {
+                return device;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_meter_that_falls_silent_is_a_communication_error_until_it_pushes_again() {
+        use tokio::io::AsyncWriteExt;
+        let (mut meter, gateway_end) = SerialStream::pair().unwrap();
+        let path = tokio_serial::SerialPort::name(&gateway_end).unwrap();
+        let mut link = HanProtocol::P1.default_link(path);
+        if let GatewayLink::Han { parity, .. } = &mut link {
+            *parity = Parity::None;
+        }
+        let gateway = GatewayConfig {
+            id: 5,
+            name: "P1".into(),
+            description: String::new(),
+            link,
+            enabled: true,
+        };
+        let device = DeviceConfig {
+            id: 7,
+            gateway: 5,
+            name: "Meter".into(),
+            model: "p1-meter".into(),
+            address: 1,
+            ..DeviceConfig::default()
+        };
+        let live = LiveState::new(vec![shared::DeviceInfo {
+            id: 7,
+            gateway_id: 5,
+            name: "Meter".into(),
+            modbus_address: 1,
+            position: None,
+            model_id: "p1-meter".into(),
+            model_name: "P1".into(),
+            commodity: shared::Commodity::Electricity,
+            status: shared::DeviceStatus::Pending,
+            last_error: None,
+            values: Vec::new(),
+            updated_at: None,
+        }]);
+        let diagnostics = Diagnostics::default();
+        let task = tokio::spawn(run_with_silence(
+            gateway,
+            Some(device),
+            live.clone(),
+            diagnostics.clone(),
+            HanPorts::default(),
+            Duration::from_millis(700),
+        ));
+        // A telegram with a broken CRC is counted and ignored; a good one brings the meter on.
+        let mut broken = telegram(1.0);
+        let bang = broken.iter().position(|&b| b == b'!').unwrap();
+        broken[bang - 5] ^= 0x01;
+        meter.write_all(&broken).await.unwrap();
+        meter.write_all(&telegram(1.234)).await.unwrap();
+        let on = status_becomes(&live, 7, shared::DeviceStatus::On, 5).await;
+        assert_eq!(on.status, shared::DeviceStatus::On, "{on:?}");
+        assert_eq!(on.value(shared::Quantity::ActivePower), Some(1234.0));
+        assert_eq!(on.value(shared::Quantity::VoltageL1), Some(230.1));
+        assert_eq!(diagnostics.device(7, "Meter").crc_errors, 1);
+
+        // Silence: a communication error that says what to check, the last values kept.
+        let lost = status_becomes(&live, 7, shared::DeviceStatus::CommunicationError, 5).await;
+        assert_eq!(lost.status, shared::DeviceStatus::CommunicationError);
+        assert!(
+            lost.last_error
+                .as_deref()
+                .unwrap_or("")
+                .contains("no data from the meter"),
+            "{lost:?}"
+        );
+        assert_eq!(lost.value(shared::Quantity::ActivePower), Some(1234.0));
+
+        // The port is reopened after a back-off and the meter comes back.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
+        let mut back = lost;
+        while back.status != shared::DeviceStatus::On && tokio::time::Instant::now() < deadline {
+            meter.write_all(&telegram(2.5)).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            back = live.get(7).unwrap();
+        }
+        assert_eq!(back.status, shared::DeviceStatus::On, "{back:?}");
+        assert_eq!(back.value(shared::Quantity::ActivePower), Some(2500.0));
+        task.abort();
     }
 
     #[tokio::test]
