@@ -1,15 +1,18 @@
 //! Load types, measure groups, panel boards and the sample rate (§7.16.2, §7.16.4): what the
 //! consumption pages group devices by, and how often values are recorded.
 //!
-//! Erasing something that devices or gateways refer to never leaves a dangling reference: devices
-//! of an erased load go back to "others", an erased group leaves its devices, an erased board
-//! frees its gateways.
+//! The three kinds of record share one life cycle (create, change, erase) written once over
+//! [`Record`]. Erasing something that devices or gateways refer to never leaves a dangling
+//! reference: devices of an erased load go back to "others", an erased group leaves its devices,
+//! an erased board frees its gateways.
+
+use std::fmt::Display;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use shared::{
-    LoadType, MeasureGroup, PanelBoard, Recording, next_load_id, validate_group, validate_load,
-    validate_panel_board, validate_recording,
+    FieldError, LoadType, MeasureGroup, PanelBoard, Recording, SiteConfig, next_load_id,
+    validate_group, validate_load, validate_panel_board, validate_recording,
 };
 use tracing::info;
 
@@ -20,236 +23,245 @@ use crate::AppState;
 /// The load type devices fall back to when theirs is erased.
 const FALLBACK_LOAD: &str = "others";
 
-/// `POST /api/config/loads`: a user-made load type.
-pub async fn create_load(
-    State(state): State<AppState>,
-    Installer(user): Installer,
-    AppJson(mut load): AppJson<LoadType>,
-) -> Result<(StatusCode, AppJson<LoadType>), AppError> {
-    load.name = load.name.trim().to_owned();
+/// A kind of record kept in a list of the installation.
+trait Record: Clone + Send + 'static {
+    type Id: Clone + PartialEq + Display + Send + 'static;
+    /// For the log.
+    const NAME: &'static str;
+
+    fn id(&self) -> Self::Id;
+    fn set_id(&mut self, id: Self::Id);
+    /// The id a record has before the server gives it one.
+    fn unassigned() -> Self::Id;
+    fn list(site: &mut SiteConfig) -> &mut Vec<Self>;
+    /// Trims what the user typed.
+    fn normalise(&mut self);
+    fn validate(&self, site: &SiteConfig) -> Result<(), FieldError>;
+    fn issue_id(site: &mut SiteConfig) -> Self::Id;
+    /// Refuses to erase `id`, or lets go of what refers to it.
+    fn release(site: &mut SiteConfig, id: &Self::Id) -> Result<(), AppError>;
+}
+
+impl Record for LoadType {
+    type Id = String;
+    const NAME: &'static str = "load type";
+
+    fn id(&self) -> String {
+        self.id.clone()
+    }
+    fn set_id(&mut self, id: String) {
+        self.id = id;
+    }
+    fn unassigned() -> String {
+        String::new()
+    }
+    fn list(site: &mut SiteConfig) -> &mut Vec<Self> {
+        &mut site.loads
+    }
+    fn normalise(&mut self) {
+        self.name = self.name.trim().to_owned();
+    }
+    fn validate(&self, site: &SiteConfig) -> Result<(), FieldError> {
+        validate_load(self, site)
+    }
+    fn issue_id(site: &mut SiteConfig) -> String {
+        next_load_id(&site.loads)
+    }
+    fn release(site: &mut SiteConfig, id: &String) -> Result<(), AppError> {
+        if site
+            .loads
+            .iter()
+            .any(|load| &load.id == id && load.is_predefined())
+        {
+            return Err(AppError::Conflict(
+                "error.load_predefined",
+                "Predefined loads cannot be erased; disable them instead.",
+            ));
+        }
+        for device in site.devices.iter_mut().filter(|d| &d.load_type == id) {
+            device.load_type = FALLBACK_LOAD.to_owned();
+        }
+        Ok(())
+    }
+}
+
+impl Record for MeasureGroup {
+    type Id = u32;
+    const NAME: &'static str = "measure group";
+
+    fn id(&self) -> u32 {
+        self.id
+    }
+    fn set_id(&mut self, id: u32) {
+        self.id = id;
+    }
+    fn unassigned() -> u32 {
+        0
+    }
+    fn list(site: &mut SiteConfig) -> &mut Vec<Self> {
+        &mut site.groups
+    }
+    fn normalise(&mut self) {
+        self.name = self.name.trim().to_owned();
+        self.description = self.description.trim().to_owned();
+    }
+    fn validate(&self, site: &SiteConfig) -> Result<(), FieldError> {
+        validate_group(self, site)
+    }
+    fn issue_id(site: &mut SiteConfig) -> u32 {
+        site.issue_group_id()
+    }
+    fn release(site: &mut SiteConfig, id: &u32) -> Result<(), AppError> {
+        for device in &mut site.devices {
+            device.groups.retain(|group| group != id);
+        }
+        Ok(())
+    }
+}
+
+impl Record for PanelBoard {
+    type Id = u32;
+    const NAME: &'static str = "panel board";
+
+    fn id(&self) -> u32 {
+        self.id
+    }
+    fn set_id(&mut self, id: u32) {
+        self.id = id;
+    }
+    fn unassigned() -> u32 {
+        0
+    }
+    fn list(site: &mut SiteConfig) -> &mut Vec<Self> {
+        &mut site.panel_boards
+    }
+    fn normalise(&mut self) {
+        self.name = self.name.trim().to_owned();
+        self.description = self.description.trim().to_owned();
+    }
+    fn validate(&self, site: &SiteConfig) -> Result<(), FieldError> {
+        validate_panel_board(self, site)
+    }
+    fn issue_id(site: &mut SiteConfig) -> u32 {
+        site.issue_panel_board_id()
+    }
+    fn release(_site: &mut SiteConfig, _id: &u32) -> Result<(), AppError> {
+        // The board holds its gateways' ids; erasing it frees them.
+        Ok(())
+    }
+}
+
+/// Adds `record` with a new id; checked before the id is given, so it is judged as a newcomer.
+async fn create<R: Record>(
+    state: &AppState,
+    user: &Installer,
+    mut record: R,
+) -> Result<(StatusCode, AppJson<R>), AppError> {
+    record.normalise();
     let created = state
         .configuration
         .update(move |site, _| {
-            // Checked before an id is given: a new load must be user-made.
-            load.id = String::new();
-            validate_load(&load, site)?;
-            load.id = next_load_id(&site.loads);
-            site.loads.push(load.clone());
-            Ok(load)
+            record.set_id(R::unassigned());
+            record.validate(site)?;
+            record.set_id(R::issue_id(site));
+            R::list(site).push(record.clone());
+            Ok(record)
         })
         .await?;
-    info!(user = %user.session.username, load = %created.id, "load type created");
+    info!(user = %user.0.session.username, id = %created.id(), "{} created", R::NAME);
     Ok((StatusCode::CREATED, AppJson(created)))
 }
 
-/// `PUT /api/config/loads/{id}`: renames a user-made load, or switches any load on or off.
-pub async fn update_load(
-    State(state): State<AppState>,
-    Installer(user): Installer,
-    AppPath(id): AppPath<String>,
-    AppJson(mut load): AppJson<LoadType>,
-) -> Result<AppJson<LoadType>, AppError> {
-    load.id = id.clone();
-    load.name = load.name.trim().to_owned();
+/// Replaces the record `id` with `record`.
+async fn update<R: Record>(
+    state: &AppState,
+    user: &Installer,
+    id: R::Id,
+    mut record: R,
+) -> Result<AppJson<R>, AppError> {
+    record.set_id(id.clone());
+    record.normalise();
     let updated = state
         .configuration
         .update(move |site, _| {
-            let index = site
-                .loads
+            let index = R::list(site)
                 .iter()
-                .position(|existing| existing.id == id)
+                .position(|existing| existing.id() == id)
                 .ok_or(AppError::NotFound)?;
-            validate_load(&load, site)?;
-            site.loads[index] = load.clone();
-            Ok(load)
+            record.validate(site)?;
+            R::list(site)[index] = record.clone();
+            Ok(record)
         })
         .await?;
-    info!(user = %user.session.username, load = %updated.id, "load type changed");
+    info!(user = %user.0.session.username, id = %updated.id(), "{} changed", R::NAME);
     Ok(AppJson(updated))
 }
 
-/// `DELETE /api/config/loads/{id}`: erases a user-made load; its devices go back to "others".
-pub async fn delete_load(
-    State(state): State<AppState>,
-    Installer(user): Installer,
-    AppPath(id): AppPath<String>,
+/// Erases the record `id` after letting go of what refers to it.
+async fn erase<R: Record>(
+    state: &AppState,
+    user: &Installer,
+    id: R::Id,
 ) -> Result<StatusCode, AppError> {
     let erased = id.clone();
     state
         .configuration
         .update(move |site, _| {
-            let load = site
-                .loads
-                .iter()
-                .find(|existing| existing.id == id)
-                .ok_or(AppError::NotFound)?;
-            if load.is_predefined() {
-                return Err(AppError::Conflict(
-                    "error.load_predefined",
-                    "Predefined loads cannot be erased; disable them instead.",
-                ));
-            }
-            site.loads.retain(|existing| existing.id != id);
-            for device in site
-                .devices
-                .iter_mut()
-                .filter(|device| device.load_type == id)
-            {
-                device.load_type = FALLBACK_LOAD.to_owned();
-            }
-            Ok(())
-        })
-        .await?;
-    info!(user = %user.session.username, load = %erased, "load type erased");
-    Ok(StatusCode::NO_CONTENT)
-}
-
-fn normalise_group(group: &mut MeasureGroup) {
-    group.name = group.name.trim().to_owned();
-    group.description = group.description.trim().to_owned();
-}
-
-/// `POST /api/config/groups`.
-pub async fn create_group(
-    State(state): State<AppState>,
-    Installer(user): Installer,
-    AppJson(mut group): AppJson<MeasureGroup>,
-) -> Result<(StatusCode, AppJson<MeasureGroup>), AppError> {
-    normalise_group(&mut group);
-    let created = state
-        .configuration
-        .update(move |site, _| {
-            group.id = 0;
-            validate_group(&group, site)?;
-            group.id = site.issue_group_id();
-            site.groups.push(group.clone());
-            Ok(group)
-        })
-        .await?;
-    info!(user = %user.session.username, group = created.id, "measure group created");
-    Ok((StatusCode::CREATED, AppJson(created)))
-}
-
-/// `PUT /api/config/groups/{id}`: renames, describes, or switches a group on or off.
-pub async fn update_group(
-    State(state): State<AppState>,
-    Installer(user): Installer,
-    AppPath(id): AppPath<u32>,
-    AppJson(mut group): AppJson<MeasureGroup>,
-) -> Result<AppJson<MeasureGroup>, AppError> {
-    group.id = id;
-    normalise_group(&mut group);
-    let updated = state
-        .configuration
-        .update(move |site, _| {
-            let index = site
-                .groups
-                .iter()
-                .position(|existing| existing.id == id)
-                .ok_or(AppError::NotFound)?;
-            validate_group(&group, site)?;
-            site.groups[index] = group.clone();
-            Ok(group)
-        })
-        .await?;
-    info!(user = %user.session.username, group = updated.id, "measure group changed");
-    Ok(AppJson(updated))
-}
-
-/// `DELETE /api/config/groups/{id}`: erases a group; its devices leave it.
-pub async fn delete_group(
-    State(state): State<AppState>,
-    Installer(user): Installer,
-    AppPath(id): AppPath<u32>,
-) -> Result<StatusCode, AppError> {
-    state
-        .configuration
-        .update(move |site, _| {
-            if !site.groups.iter().any(|group| group.id == id) {
+            if !R::list(site).iter().any(|existing| existing.id() == id) {
                 return Err(AppError::NotFound);
             }
-            site.groups.retain(|group| group.id != id);
-            for device in &mut site.devices {
-                device.groups.retain(|group| *group != id);
-            }
+            R::release(site, &id)?;
+            R::list(site).retain(|existing| existing.id() != id);
             Ok(())
         })
         .await?;
-    info!(user = %user.session.username, group = id, "measure group erased");
+    info!(user = %user.0.session.username, id = %erased, "{} erased", R::NAME);
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn normalise_board(board: &mut PanelBoard) {
-    board.name = board.name.trim().to_owned();
-    board.description = board.description.trim().to_owned();
+/// The handlers of one kind of record: `POST` on the collection, `PUT` and `DELETE` on an item.
+macro_rules! record_handlers {
+    ($record:ty, $id:ty, $create:ident, $update:ident, $delete:ident) => {
+        pub async fn $create(
+            State(state): State<AppState>,
+            user: Installer,
+            AppJson(record): AppJson<$record>,
+        ) -> Result<(StatusCode, AppJson<$record>), AppError> {
+            create(&state, &user, record).await
+        }
+
+        pub async fn $update(
+            State(state): State<AppState>,
+            user: Installer,
+            AppPath(id): AppPath<$id>,
+            AppJson(record): AppJson<$record>,
+        ) -> Result<AppJson<$record>, AppError> {
+            update(&state, &user, id, record).await
+        }
+
+        pub async fn $delete(
+            State(state): State<AppState>,
+            user: Installer,
+            AppPath(id): AppPath<$id>,
+        ) -> Result<StatusCode, AppError> {
+            erase::<$record>(&state, &user, id).await
+        }
+    };
 }
 
-/// `POST /api/config/panel-boards`.
-pub async fn create_panel_board(
-    State(state): State<AppState>,
-    Installer(user): Installer,
-    AppJson(mut board): AppJson<PanelBoard>,
-) -> Result<(StatusCode, AppJson<PanelBoard>), AppError> {
-    normalise_board(&mut board);
-    let created = state
-        .configuration
-        .update(move |site, _| {
-            board.id = 0;
-            validate_panel_board(&board, site)?;
-            board.id = site.issue_panel_board_id();
-            site.panel_boards.push(board.clone());
-            Ok(board)
-        })
-        .await?;
-    info!(user = %user.session.username, board = created.id, "panel board created");
-    Ok((StatusCode::CREATED, AppJson(created)))
-}
-
-/// `PUT /api/config/panel-boards/{id}`: renames, moves gateways onto it, or switches it on or off.
-pub async fn update_panel_board(
-    State(state): State<AppState>,
-    Installer(user): Installer,
-    AppPath(id): AppPath<u32>,
-    AppJson(mut board): AppJson<PanelBoard>,
-) -> Result<AppJson<PanelBoard>, AppError> {
-    board.id = id;
-    normalise_board(&mut board);
-    let updated = state
-        .configuration
-        .update(move |site, _| {
-            let index = site
-                .panel_boards
-                .iter()
-                .position(|existing| existing.id == id)
-                .ok_or(AppError::NotFound)?;
-            validate_panel_board(&board, site)?;
-            site.panel_boards[index] = board.clone();
-            Ok(board)
-        })
-        .await?;
-    info!(user = %user.session.username, board = updated.id, "panel board changed");
-    Ok(AppJson(updated))
-}
-
-/// `DELETE /api/config/panel-boards/{id}`: erases a board; its gateways are on no board.
-pub async fn delete_panel_board(
-    State(state): State<AppState>,
-    Installer(user): Installer,
-    AppPath(id): AppPath<u32>,
-) -> Result<StatusCode, AppError> {
-    state
-        .configuration
-        .update(move |site, _| {
-            if !site.panel_boards.iter().any(|board| board.id == id) {
-                return Err(AppError::NotFound);
-            }
-            site.panel_boards.retain(|board| board.id != id);
-            Ok(())
-        })
-        .await?;
-    info!(user = %user.session.username, board = id, "panel board erased");
-    Ok(StatusCode::NO_CONTENT)
-}
+// `POST /api/config/loads`, `PUT|DELETE /api/config/loads/{id}`: predefined loads can only be
+// switched on and off.
+record_handlers!(LoadType, String, create_load, update_load, delete_load);
+// `POST /api/config/groups`, `PUT|DELETE /api/config/groups/{id}`.
+record_handlers!(MeasureGroup, u32, create_group, update_group, delete_group);
+// `POST /api/config/panel-boards`, `PUT|DELETE /api/config/panel-boards/{id}`.
+record_handlers!(
+    PanelBoard,
+    u32,
+    create_panel_board,
+    update_panel_board,
+    delete_panel_board
+);
 
 /// `PUT /api/config/recording`: the sample rate. Values already recorded keep their rate.
 pub async fn update_recording(
