@@ -866,7 +866,17 @@ async fn installers_declare_a_tcp_gateway_and_devices_that_get_read() {
         .json()
         .await
         .unwrap();
+    // Back as it was, except that the ids given out stay retired.
+    let mut config = config;
+    let issued = config
+        .as_object_mut()
+        .and_then(|config| config.remove("issued"))
+        .unwrap();
+    let mut before = before;
+    before.as_object_mut().unwrap().remove("issued");
     assert_eq!(config, before);
+    assert!(issued["device"].as_u64().unwrap() > 9, "{issued}");
+    assert!(issued["gateway"].as_u64().unwrap() > 2, "{issued}");
     assert_eq!(devices(&running, &admin).await.len(), 9);
 }
 

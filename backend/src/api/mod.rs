@@ -106,7 +106,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             .describe("configuration", "getInstallation", "Gateways and devices as configured")
             .returns::<SiteConfig>(200),
         Endpoint::post("/api/config/gateways", Installer, configuration::create_gateway)
-            .describe("configuration", "createGateway", "Adds a Modbus TCP gateway")
+            .describe("configuration", "createGateway", "Adds a Modbus TCP gateway or a smart meter (HAN/P1) port")
             .accepts::<GatewayConfig>()
             .returns::<GatewayConfig>(201),
         Endpoint::put("/api/config/gateways/{id}", Installer, configuration::update_gateway)
