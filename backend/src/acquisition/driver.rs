@@ -448,12 +448,42 @@ mod tests {
         );
         assert!(driver.fast_reads.iter().all(|read| read.function == 4));
         assert!(driver.fast_reads.len() <= 3, "{:?}", driver.fast_reads);
-        assert_eq!(driver.slow_reads.len(), 1);
-        let slow = &driver.slow_reads[0];
-        assert_eq!(
-            (slow.function, slow.block.start, slow.block.count),
-            (4, 0x48, 4)
+        // The energy counters (import at 0x48, export at 0x4A) ride with the slow reads only.
+        let energy = energy_read(&driver);
+        assert_eq!((energy.function, energy.block.start), (4, 0x48));
+        assert!(energy.block.count >= 4);
+        assert!(
+            driver
+                .fast_reads
+                .iter()
+                .all(|read| read.block.start + read.block.count <= 0x48
+                    || read.block.start >= 0x4C)
         );
+    }
+
+    /// The slow read of an SDM630's energy counters.
+    fn energy_read(driver: &DeviceDriver) -> &PlannedRead {
+        driver
+            .slow_reads
+            .iter()
+            .find(|read| read.block.start == 0x48)
+            .unwrap()
+    }
+
+    /// Two f32 values then zeros, as long as `read` asks.
+    fn two_floats(read: &PlannedRead, first: f64, second: f64) -> Reply {
+        let mut reply = f32_words(first);
+        reply.extend(f32_words(second));
+        reply.resize(usize::from(read.block.count), 0);
+        words(reply)
+    }
+
+    fn reading(readings: &[Reading], quantity: Quantity) -> f64 {
+        readings
+            .iter()
+            .find(|r| r.quantity == quantity)
+            .unwrap()
+            .value
     }
 
     #[test]
@@ -463,12 +493,18 @@ mod tests {
             &device("eastron-sdm630", None),
             catalog.get("eastron-sdm630").unwrap(),
         );
-        let mut reply = f32_words(12345.5);
-        reply.extend(f32_words(10.0));
-        let decoded = driver.decode(&driver.slow_reads[0], &words(reply)).unwrap();
-        assert_eq!(decoded.readings[0].quantity, Quantity::ActiveEnergyImport);
-        assert_eq!(decoded.readings[0].value, 12_345_500.0);
-        assert_eq!(decoded.readings[1].value, 10_000.0);
+        let read = energy_read(&driver);
+        let decoded = driver
+            .decode(read, &two_floats(read, 12345.5, 10.0))
+            .unwrap();
+        assert_eq!(
+            reading(&decoded.readings, Quantity::ActiveEnergyImport),
+            12_345_500.0
+        );
+        assert_eq!(
+            reading(&decoded.readings, Quantity::ActiveEnergyExport),
+            10_000.0
+        );
         assert!(decoded.io.is_empty());
     }
 
@@ -493,21 +529,22 @@ mod tests {
         let mut config = device("eastron-sdm630", None);
         config.supply = SupplyDirection::Downstream;
         let driver = DeviceDriver::for_device(&config, &catalog).unwrap();
-        let mut reply = f32_words(5.0);
-        reply.extend(f32_words(2.0));
+        let read = energy_read(&driver);
         let readings = driver
-            .decode(&driver.slow_reads[0], &words(reply))
+            .decode(read, &two_floats(read, 5.0, 2.0))
             .unwrap()
             .readings;
-        assert_eq!(readings[0].quantity, Quantity::ActiveEnergyExport);
-        assert_eq!(readings[0].value, 5000.0);
-        assert_eq!(readings[1].quantity, Quantity::ActiveEnergyImport);
+        // Import at 0x48 is export for a downstream meter, and the other way round.
+        assert_eq!(reading(&readings, Quantity::ActiveEnergyExport), 5000.0);
+        assert_eq!(reading(&readings, Quantity::ActiveEnergyImport), 2000.0);
+        // Total power at 0x34, in whichever fast block covers it.
         let power_read = driver
             .fast_reads
             .iter()
-            .find(|read| read.block.start == 0x34)
+            .find(|read| (read.block.start..read.block.start + read.block.count).contains(&0x34))
             .unwrap();
-        let mut reply = f32_words(1500.0);
+        let mut reply = vec![0; usize::from(0x34 - power_read.block.start)];
+        reply.extend(f32_words(1500.0));
         reply.resize(usize::from(power_read.block.count), 0);
         let readings = driver.decode(power_read, &words(reply)).unwrap().readings;
         let power = readings
@@ -555,9 +592,10 @@ mod tests {
             &device("eastron-sdm630", None),
             catalog.get("eastron-sdm630").unwrap(),
         );
-        let error = sdm
-            .decode(&sdm.slow_reads[0], &words(vec![0x7FC0, 0, 0, 0]))
-            .unwrap_err();
+        let read = energy_read(&sdm);
+        let mut nan = vec![0x7FC0, 0];
+        nan.resize(usize::from(read.block.count), 0);
+        let error = sdm.decode(read, &words(nan)).unwrap_err();
         assert!(error.contains("0x0048"), "{error}");
     }
 
