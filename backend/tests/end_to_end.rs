@@ -6,62 +6,35 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::{Catalog, DeviceInfo, DeviceStatus, Health, HourlyEnergy, LiveMessage, Quantity};
-use simulator::{DemoSite, DemoSiteOptions, start_demo_site};
-
-struct Running {
-    base: String,
-    data_dir: tempfile::TempDir,
-    site: DemoSite,
-}
+use shared::{DeviceInfo, DeviceStatus, Health, HourlyEnergy, LiveMessage, Quantity};
+use simulator::DemoSite;
 
 mod common;
 
-use common::catalog_dir;
+use common::{Server, client, send};
 
-async fn start() -> Running {
-    let catalog = Catalog::load_dir(&catalog_dir()).unwrap();
-    let site = start_demo_site(DemoSiteOptions {
-        catalog,
-        tcp_address: "127.0.0.1:0".parse().unwrap(),
-        tick: Duration::from_millis(100),
-    })
-    .await
-    .unwrap();
-    let (base, data_dir) = common::serve_backend(&toml::to_string(&site.site).unwrap()).await;
-    Running {
-        base,
-        data_dir,
-        site,
-    }
+/// The demo site and a server reading it.
+struct Running {
+    server: Server,
+    site: DemoSite,
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap()
+async fn start() -> Running {
+    let (server, site) = common::start_demo().await;
+    Running { server, site }
 }
 
 impl Running {
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        self.server.url(path)
     }
 
     fn setup_token(&self) -> String {
-        std::fs::read_to_string(self.data_dir.path().join("setup-token")).unwrap()
+        self.server.setup_token()
     }
 
     async fn post(&self, client: &reqwest::Client, path: &str, body: Value) -> (StatusCode, Value) {
-        let response = client
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let body = response.json::<Value>().await.unwrap_or(Value::Null);
-        (status, body)
+        send(client, reqwest::Method::POST, self.url(path), Some(body)).await
     }
 
     async fn health(&self) -> Health {
@@ -77,17 +50,7 @@ impl Running {
 
     /// Sets up the administrator and returns a logged-in client.
     async fn logged_in(&self) -> reqwest::Client {
-        let client = client();
-        let token = self.setup_token();
-        let (status, _) = self
-            .post(
-                &client,
-                "/api/setup",
-                json!({"token": token, "username": "admin", "password": "correct horse battery"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED);
-        client
+        self.server.administrator().await
     }
 }
 
@@ -103,19 +66,12 @@ async fn devices(running: &Running, client: &reqwest::Client) -> Vec<DeviceInfo>
 }
 
 /// Polls until `ready` holds, for at most 15 s.
-async fn eventually<T, F, Fut>(mut probe: F, ready: impl Fn(&T) -> bool) -> T
+async fn eventually<T, F, Fut>(probe: F, ready: impl Fn(&T) -> bool) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = T>,
 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let value = probe().await;
-        if ready(&value) || tokio::time::Instant::now() > deadline {
-            return value;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    common::eventually(Duration::from_secs(15), probe, ready).await
 }
 
 #[tokio::test]
@@ -186,7 +142,7 @@ async fn setup_works_once_then_login_and_logout() {
     let token = running.setup_token();
     let admin = running.logged_in().await;
     assert!(!running.health().await.setup_required);
-    assert!(!running.data_dir.path().join("setup-token").exists());
+    assert!(!running.server.data_dir.path().join("setup-token").exists());
 
     // The token does not work twice.
     let (status, error) = running
@@ -565,24 +521,6 @@ async fn todays_hourly_energy_comes_from_recorded_samples() {
         .await
         .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-}
-
-async fn send(
-    client: &reqwest::Client,
-    method: reqwest::Method,
-    url: String,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = client.request(method, url);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    (
-        status,
-        response.json::<Value>().await.unwrap_or(Value::Null),
-    )
 }
 
 #[tokio::test]

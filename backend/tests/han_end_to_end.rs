@@ -13,8 +13,7 @@ use shared::{
 };
 use simulator::{HAN_DEVICE, HanMeters, HanTiming, P1_DEVICE, start_han_meters};
 
-// Only the catalog path is shared here: this test keeps the server's state to look into its store.
-#[allow(dead_code)]
+// The server is started here rather than by `common`: this test keeps its state to look into its store.
 mod common;
 
 /// A fast meter: a "hour" of 8 s so that hourly totals arrive during the test, pushes every
@@ -114,20 +113,16 @@ impl Running {
 
     /// Sets up the administrator and returns a logged-in client.
     async fn logged_in(&self) -> reqwest::Client {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
+        let client = common::client();
         let token = std::fs::read_to_string(self._data_dir.path().join("setup-token")).unwrap();
-        let response = client
-            .post(self.url("/api/setup"))
-            .json(
-                &json!({"token": token, "username": "admin", "password": "correct horse battery"}),
+        let (status, body) = self
+            .post(
+                &client,
+                "/api/setup",
+                json!({"token": token, "username": "admin", "password": common::ADMIN_PASSWORD}),
             )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
         client
     }
 
@@ -147,31 +142,17 @@ impl Running {
     }
 
     async fn post(&self, client: &reqwest::Client, path: &str, body: Value) -> (StatusCode, Value) {
-        let response = client
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
+        common::send(client, reqwest::Method::POST, self.url(path), Some(body)).await
     }
 }
 
 /// Polls `probe` every 200 ms until `ready` holds, for at most `seconds`.
-async fn eventually<T, F, Fut>(seconds: u64, mut probe: F, ready: impl Fn(&T) -> bool) -> T
+async fn eventually<T, F, Fut>(seconds: u64, probe: F, ready: impl Fn(&T) -> bool) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = T>,
 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
-    loop {
-        let value = probe().await;
-        if ready(&value) || tokio::time::Instant::now() > deadline {
-            return value;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    common::eventually(Duration::from_secs(seconds), probe, ready).await
 }
 
 fn in_range(device: &DeviceInfo, quantity: Quantity, range: std::ops::Range<f64>) -> bool {

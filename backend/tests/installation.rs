@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 mod common;
 
+use common::{Server, send};
+
 /// A Local gateway that is switched off (no serial port needed) and one Modbus TCP gateway.
 const SITE: &str = r#"
 [[gateways]]
@@ -25,44 +27,21 @@ port = 1
 enabled = false
 "#;
 
+/// A server with its administrator logged in.
 struct Admin {
-    base: String,
+    server: Server,
     client: reqwest::Client,
-    _data_dir: tempfile::TempDir,
 }
 
 impl Admin {
     async fn start() -> Admin {
-        let (base, data_dir) = common::serve_backend(SITE).await;
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        let token = std::fs::read_to_string(data_dir.path().join("setup-token")).unwrap();
-        let response = client
-            .post(format!("{base}/api/setup"))
-            .json(
-                &json!({"token": token, "username": "admin", "password": "correct horse battery"}),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-        Admin {
-            base,
-            client,
-            _data_dir: data_dir,
-        }
+        let server = Server::start(SITE).await;
+        let client = server.administrator().await;
+        Admin { server, client }
     }
 
     async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
+        send(&self.client, method, self.server.url(path), body).await
     }
 
     async fn site(&self) -> Value {

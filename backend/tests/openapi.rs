@@ -7,61 +7,11 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use shared::{Catalog, DeviceInfo, DeviceStatus};
-use simulator::{DemoSite, DemoSiteOptions, start_demo_site};
+use shared::{DeviceInfo, DeviceStatus};
 
 mod common;
 
-struct Running {
-    base: String,
-    data_dir: tempfile::TempDir,
-    _site: DemoSite,
-}
-
-impl Running {
-    async fn start() -> Running {
-        let catalog = Catalog::load_dir(&common::catalog_dir()).unwrap();
-        let site = start_demo_site(DemoSiteOptions {
-            catalog,
-            tcp_address: "127.0.0.1:0".parse().unwrap(),
-            tick: Duration::from_millis(100),
-        })
-        .await
-        .unwrap();
-        let (base, data_dir) = common::serve_backend(&toml::to_string(&site.site).unwrap()).await;
-        Running {
-            base,
-            data_dir,
-            _site: site,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn logged_in_administrator(&self) -> reqwest::Client {
-        let client = client();
-        let token = std::fs::read_to_string(self.data_dir.path().join("setup-token")).unwrap();
-        let response = client
-            .post(self.url("/api/setup"))
-            .json(
-                &json!({"token": token, "username": "admin", "password": "correct horse battery"}),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-        client
-    }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap()
-}
+use common::{client, start_demo};
 
 /// Every (method, path, operation) of the document.
 fn operations(document: &Value) -> Vec<(Method, String, Value)> {
@@ -125,7 +75,7 @@ fn collect_references(value: &Value, into: &mut Vec<String>) {
 
 #[tokio::test]
 async fn the_document_lists_every_route_once_with_resolvable_schemas() {
-    let running = Running::start().await;
+    let (running, _site) = start_demo().await;
     let response = client()
         .get(running.url("/api/openapi.json"))
         .send()
@@ -205,7 +155,7 @@ async fn the_document_lists_every_route_once_with_resolvable_schemas() {
 
 #[tokio::test]
 async fn every_route_that_needs_a_session_refuses_requests_without_one() {
-    let running = Running::start().await;
+    let (running, _site) = start_demo().await;
     let anonymous = client();
     let document: Value = anonymous
         .get(running.url("/api/openapi.json"))
@@ -241,8 +191,8 @@ async fn every_route_that_needs_a_session_refuses_requests_without_one() {
 
 #[tokio::test]
 async fn real_answers_match_the_declared_schemas() {
-    let running = Running::start().await;
-    let administrator = running.logged_in_administrator().await;
+    let (running, _site) = start_demo().await;
+    let administrator = running.administrator().await;
     let document: Value = administrator
         .get(running.url("/api/openapi.json"))
         .send()

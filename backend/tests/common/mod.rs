@@ -1,4 +1,6 @@
-//! What the backend's integration tests share: starting a real server on a loopback port.
+//! What the backend's integration tests share: starting a real server on a loopback port, the
+//! administrator's first login, and small HTTP helpers. Each test crate uses a part of it.
+#![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,4 +33,106 @@ pub async fn serve_backend(site_toml: &str) -> (String, tempfile::TempDir) {
     let app = backend::app(started.state);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (format!("http://{address}"), data_dir)
+}
+
+/// The administrator the tests create at first start.
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+/// A client that keeps cookies, like a browser.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+/// Sends `body` (if any) as JSON; answers the status and the JSON body (`null` when there is none).
+pub async fn send(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<serde_json::Value>,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let mut request = client.request(method, url);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let body = response
+        .json::<serde_json::Value>()
+        .await
+        .unwrap_or(serde_json::Value::Null);
+    (status, body)
+}
+
+/// Polls `probe` until `ready` holds or `limit` has passed, and answers the last value.
+pub async fn eventually<T, F, Fut>(limit: Duration, mut probe: F, ready: impl Fn(&T) -> bool) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let value = probe().await;
+        if ready(&value) || tokio::time::Instant::now() > deadline {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A server started by [`serve_backend`].
+pub struct Server {
+    pub base: String,
+    pub data_dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts a server whose installation is `site_toml`.
+    pub async fn start(site_toml: &str) -> Server {
+        let (base, data_dir) = serve_backend(site_toml).await;
+        Server { base, data_dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The one-time setup token the server wrote.
+    pub fn setup_token(&self) -> String {
+        std::fs::read_to_string(self.data_dir.path().join("setup-token")).unwrap()
+    }
+
+    /// Creates the administrator `admin` with the setup token; answers their logged-in client.
+    pub async fn administrator(&self) -> reqwest::Client {
+        let client = client();
+        let (status, body) = send(
+            &client,
+            reqwest::Method::POST,
+            self.url("/api/setup"),
+            Some(serde_json::json!({
+                "token": self.setup_token(),
+                "username": "admin",
+                "password": ADMIN_PASSWORD,
+            })),
+        )
+        .await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+        client
+    }
+}
+
+/// The simulator's demo site (RS485 line on a pty, Modbus TCP gateway) and a server reading it.
+pub async fn start_demo() -> (Server, simulator::DemoSite) {
+    let catalog = shared::Catalog::load_dir(&catalog_dir()).unwrap();
+    let site = simulator::start_demo_site(simulator::DemoSiteOptions {
+        catalog,
+        tcp_address: "127.0.0.1:0".parse().unwrap(),
+        tick: Duration::from_millis(100),
+    })
+    .await
+    .unwrap();
+    let server = Server::start(&toml::to_string(&site.site).unwrap()).await;
+    (server, site)
 }
