@@ -225,7 +225,16 @@ fn GatewaySection(ctx: Diagnostics, id: u32) -> impl IntoView {
                                     {move || i18n.t("diagnostics.exceptions")}
                                 </th>
                                 <th scope="col" class="num">
+                                    {move || i18n.t("diagnostics.garbled")}
+                                </th>
+                                <th scope="col" class="num">
+                                    {move || i18n.t("diagnostics.wrong_unit")}
+                                </th>
+                                <th scope="col" class="num">
                                     {move || i18n.t("diagnostics.other_errors")}
+                                </th>
+                                <th scope="col" class="num">
+                                    {move || i18n.t("diagnostics.timeout")}
                                 </th>
                                 <th scope="col">{move || i18n.t("diagnostics.last_success")}</th>
                             </tr>
@@ -320,12 +329,22 @@ fn DeviceRow(ctx: Diagnostics, gateway: u32, device: u32) -> impl IntoView {
             {count_cell(stats, "diagnostics.timeouts", "diagnostics-timeouts", |d| d.timeouts)}
             {count_cell(stats, "diagnostics.crc_errors", "diagnostics-crc-errors", |d| d.crc_errors)}
             {count_cell(stats, "diagnostics.exceptions", "diagnostics-exceptions", |d| d.exceptions)}
+            {count_cell(stats, "diagnostics.garbled", "diagnostics-garbled", |d| d.garbled_frames)}
+            {count_cell(
+                stats,
+                "diagnostics.wrong_unit",
+                "diagnostics-wrong-unit",
+                |d| d.wrong_unit_replies,
+            )}
             {count_cell(
                 stats,
                 "diagnostics.other_errors",
                 "diagnostics-other-errors",
                 |d| d.other_errors,
             )}
+            <td class="num" data-label=label("diagnostics.timeout") data-testid="diagnostics-timeout">
+                {move || read(|i18n, d| latency(i18n, d.timeout_ms.map(|ms| ms as f64)))}
+            </td>
             <td
                 class="diag-last"
                 data-label=label("diagnostics.last_success")
