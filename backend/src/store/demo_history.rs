@@ -164,14 +164,14 @@ fn make(device: &DemoDevice, times: &[i64], zone: chrono_tz::Tz) -> Made {
 }
 
 /// Writes `days` days of samples every 10 minutes ending at `end` (Unix seconds) for `devices`;
-/// returns how many samples were written.
+/// returns how many samples were written. The last samples are at `end` itself, so a counter
+/// that ends at the device's reading taken now joins the live samples without a step.
 pub fn generate(
     store: &Store,
     devices: &[DemoDevice],
     end: i64,
     days: i64,
 ) -> Result<usize, StoreError> {
-    let end = end.div_euclid(STEP_SECONDS) * STEP_SECONDS;
     let steps = days * 86_400 / STEP_SECONDS;
     let times: Vec<i64> = (0..=steps)
         .map(|step| end - (steps - step) * STEP_SECONDS)
@@ -322,7 +322,6 @@ mod tests {
         let steps = (DEMO_DAYS * 144 + 1) as usize;
         // Electricity: import and power; solar: import, export and power; water, gas: volume.
         assert_eq!(written, steps * (2 + 3 + 1 + 1));
-        let end = end.div_euclid(STEP_SECONDS) * STEP_SECONDS;
         let last = |id, quantity| store.series(id, quantity, end, end).unwrap()[0].value;
         assert_eq!(last(1, Quantity::ActiveEnergyImport), 48_210_000.0);
         assert!((last(3, Quantity::Volume) - 1_234.567).abs() < 0.001);

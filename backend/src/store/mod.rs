@@ -68,7 +68,9 @@
 //!
 //! Each [`Store::record`] is one redb transaction committed with full durability (fsync): a
 //! `kill -9` or a power cut loses at most the samples of the commit in progress, never a
-//! committed one, and redb's copy-on-write commits never leave a half-written file. The demo and
+//! committed one, and redb's copy-on-write commits never leave a half-written file. A new file
+//! is made beside its place and renamed into it once initialised, so a crash during the very
+//! first start leaves no file that cannot be opened. The demo and
 //! the benchmark import history through the same path.
 
 mod calendar;
@@ -147,6 +149,13 @@ pub enum StoreError {
     DamagedUser(String),
     #[error("the stored configuration is damaged: {0}")]
     DamagedConfig(String),
+    /// The new database file could not be put in place.
+    #[error("cannot create the database {path}: {source}")]
+    Create {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// Stored history does not decode.
     #[error("the stored history is damaged: {0}")]
     DamagedHistory(#[from] DecodeError),
@@ -464,6 +473,9 @@ impl Reader {
 impl Store {
     /// Opens or creates the database file; moves samples of the first format into the current one.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if !path.exists() {
+            create_file(path)?;
+        }
         let database = Database::create(path).map_err(|source| StoreError::Open {
             path: path.display().to_string(),
             source,
@@ -1255,6 +1267,39 @@ fn recent_points(
     collect_recent(rows, keep)
 }
 
+/// Creates an empty database beside `path` and renames it into place, so that a crash while
+/// the file is being made leaves no half-made file that would not open.
+fn create_file(path: &Path) -> Result<(), StoreError> {
+    let fresh = path.with_extension("redb-new");
+    let io_error = |source| StoreError::Create {
+        path: path.display().to_string(),
+        source,
+    };
+    if fresh.exists() {
+        std::fs::remove_file(&fresh).map_err(io_error)?;
+    }
+    {
+        let database = Database::create(&fresh).map_err(|source| StoreError::Open {
+            path: fresh.display().to_string(),
+            source,
+        })?;
+        let transaction = database.begin_write()?;
+        transaction.open_table(CONFIG)?;
+        transaction.commit()?;
+    }
+    std::fs::rename(&fresh, path).map_err(io_error)?;
+    // The rename itself must reach the disk.
+    if let Some(directory) = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
+        std::fs::File::open(directory)
+            .and_then(|directory| directory.sync_all())
+            .map_err(io_error)?;
+    }
+    Ok(())
+}
+
 fn is_counter_code(code: u16) -> bool {
     Quantity::from_code(code).is_some_and(Quantity::is_counter)
 }
@@ -1312,9 +1357,10 @@ fn prune_gauges(transaction: &WriteTransaction, until_day: i64) -> Result<(), St
         .open_table(CONFIG)?
         .insert(GAUGES_PRUNED_KEY, until_day.to_string().as_str())?;
     if removed > 0 {
-        info!(
+        tracing::debug!(
             removed,
-            until_day, "10-minute gauge points past the retention removed"
+            until_day,
+            "10-minute gauge points past the retention removed"
         );
     }
     Ok(())

@@ -449,3 +449,23 @@ fn queries_see_each_commit_and_gaps_reaching_back_before_compaction() {
     assert_eq!(total(day(4)), Some(200.0));
     assert_eq!(total(day(5)), None);
 }
+
+#[test]
+fn a_file_half_made_by_a_crash_on_the_first_start_is_made_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("energy.redb");
+    // What a crash while creating leaves: the unfinished file beside the real one.
+    std::fs::write(path.with_extension("redb-new"), [0u8; 100]).unwrap();
+    let store = Store::open(&path).unwrap();
+    store.record(&counter(1, 0, 1_200, 0.0, 1.0)).unwrap();
+    drop(store);
+    assert!(!path.with_extension("redb-new").exists());
+    assert_eq!(
+        Store::open(&path)
+            .unwrap()
+            .series(1, ENERGY, 0, 1_200)
+            .unwrap()
+            .len(),
+        3
+    );
+}
