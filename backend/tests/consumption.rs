@@ -419,6 +419,16 @@ async fn device_statistics_give_min_mean_and_max_per_bar() {
         (power["min"].as_f64(), power["max"].as_f64()),
         (Some(50.0), Some(300.0))
     );
+    let (status, scopes) = server.get("/api/consumption/scopes").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(scopes["groups"][0]["name"], "Flat A");
+    let water = scopes["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|device| device["id"] == 4)
+        .unwrap();
+    assert_eq!(water["commodity"], "water");
     let (status, _) = server.get("/api/devices/99/statistics").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

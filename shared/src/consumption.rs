@@ -405,6 +405,33 @@ pub struct DeviceStatistics {
     pub quantities: Vec<QuantityStatistics>,
 }
 
+/// A device as the consumption pages offer it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ScopeDevice {
+    pub id: u32,
+    pub name: String,
+    pub commodity: Commodity,
+    /// Load type id.
+    pub load_type: String,
+    /// Left out of totals and partials, still shown in Details and Compare.
+    pub exclude_from_totals: bool,
+}
+
+/// `GET /api/consumption/scopes`: what the consumption pages can show (any logged-in user may
+/// read it, unlike the installation's configuration).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ConsumptionScopes {
+    /// Enabled load types.
+    pub loads: Vec<crate::installation::LoadType>,
+    /// Enabled measure groups.
+    pub groups: Vec<crate::installation::MeasureGroup>,
+    pub devices: Vec<ScopeDevice>,
+    /// The CSV separators the download uses.
+    pub csv: CsvSettings,
+}
+
 /// The CSV files' separators (§8.4.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

@@ -33,10 +33,10 @@ pub use config_rules::{
 };
 pub use consumption::{
     CONSUMPTION_ERROR_CODES, CSV_DECIMAL_SEPARATORS, CSV_FIELD_SEPARATORS, CalendarDate,
-    ConsumptionHistogram, ConsumptionQuery, ConsumptionScope, CsvSettings, DeviceStatistics,
-    HistogramBucket, HistogramPeriod, LoadStack, QuantityStatistics, StatisticsBucket,
-    commodity_word, csv_number, csv_unit, datalogger_csv, days_in_month, parse_commodity,
-    validate_csv_settings,
+    ConsumptionHistogram, ConsumptionQuery, ConsumptionScope, ConsumptionScopes, CsvSettings,
+    DeviceStatistics, HistogramBucket, HistogramPeriod, LoadStack, QuantityStatistics, ScopeDevice,
+    StatisticsBucket, commodity_word, csv_number, csv_unit, datalogger_csv, days_in_month,
+    parse_commodity, validate_csv_settings,
 };
 pub use encoding::{DecodeError, Encoding, ValueType, WordOrder};
 pub use i18n::{Language, Translations};

@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, TimeZone};
 use serde::Deserialize;
 use shared::{
-    CalendarDate, Commodity, ConsumptionHistogram, ConsumptionQuery, ConsumptionScope, CsvSettings,
-    DeviceStatistics, HistogramBucket, HistogramPeriod, Language, LoadStack, Quantity,
-    QuantityStatistics, SiteConfig, StatisticsBucket, Translations, Unit, datalogger_csv,
-    validate_csv_settings,
+    CalendarDate, Commodity, ConsumptionHistogram, ConsumptionQuery, ConsumptionScope,
+    ConsumptionScopes, CsvSettings, DeviceStatistics, HistogramBucket, HistogramPeriod, Language,
+    LoadStack, Quantity, QuantityStatistics, ScopeDevice, SiteConfig, StatisticsBucket,
+    Translations, Unit, datalogger_csv, validate_csv_settings,
 };
 use tracing::info;
 
@@ -411,6 +411,42 @@ pub async fn statistics_get(
         date: date.to_string(),
         quantities: statistics,
     }))
+}
+
+/// `GET /api/consumption/scopes`: the loads, groups and devices the pages offer.
+pub async fn scopes_get(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+) -> AppJson<ConsumptionScopes> {
+    let site = state.configuration.current();
+    AppJson(ConsumptionScopes {
+        loads: site
+            .loads
+            .iter()
+            .filter(|load| load.enabled)
+            .cloned()
+            .collect(),
+        groups: site
+            .groups
+            .iter()
+            .filter(|group| group.enabled)
+            .cloned()
+            .collect(),
+        devices: site
+            .devices
+            .iter()
+            .filter_map(|device| {
+                Some(ScopeDevice {
+                    id: device.id,
+                    name: device.name.clone(),
+                    commodity: commodity_of(&state, device.id)?,
+                    load_type: device.load_type.clone(),
+                    exclude_from_totals: device.exclude_from_totals,
+                })
+            })
+            .collect(),
+        csv: site.csv,
+    })
 }
 
 /// `GET /api/config/csv`: the CSV separators, for every user (the download uses them).

@@ -261,6 +261,13 @@ pub fn endpoints() -> Vec<Endpoint> {
             .query_parameter::<String>("date", false, "As for /api/consumption")
             .query_parameter::<String>("lang", false, "Language of the column names: en (default) or fr")
             .returns_text(200, "text/csv"),
+        Endpoint::get("/api/consumption/scopes", User, consumption::scopes_get)
+            .describe(
+                "history",
+                "listConsumptionScopes",
+                "The load types, measure groups and devices the consumption pages can show, and the CSV separators",
+            )
+            .returns::<shared::ConsumptionScopes>(200),
         Endpoint::get("/api/devices/{id}/statistics", User, consumption::statistics_get)
             .describe(
                 "history",
