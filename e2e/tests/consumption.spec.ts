@@ -167,8 +167,8 @@ test('the advanced view browses periods and its datalogger.csv matches the bars'
   // The date picker: a month a year ago, inside the demo history.
   const year = Number((thisMonth ?? '').slice(0, 4)) - 1;
   const picked = `${year}-06-15`;
+  // fill() sends input and change, as a user's pick does.
   await page.getByTestId('date-picker').fill(picked);
-  await page.getByTestId('date-picker').dispatchEvent('change');
   await expect.poll(() => shownDate(page)).toEqual(picked);
   await expect(page.getByTestId('histogram-0').getByTestId('bar')).toHaveCount(30);
   await expect(page.getByTestId('histogram-0').getByTestId('no-data')).toHaveCount(0);
@@ -206,5 +206,32 @@ test('the advanced view browses periods and its datalogger.csv matches the bars'
   await page.getByTestId('advanced-toggle').click();
   await expect(page.getByTestId('period-decade')).toHaveCount(0);
   await expect(page.getByTestId('consumption-nav-total')).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test('the CSV separators chosen on the installation page shape datalogger.csv', async ({ page }) => {
+  const errors = watchErrors(page);
+  await login(page);
+  await page.goto('/config/installation');
+  const section = page.getByTestId('csv-section');
+  await expect(section).toBeVisible();
+  // A comma for both is refused on the spot, on the decimal separator.
+  await section.getByTestId('csv-field-separator').selectOption(',');
+  await section.getByTestId('csv-save').click();
+  await expect(section.getByTestId('csv-decimal-separator-error')).toBeVisible();
+  await section.getByTestId('csv-decimal-separator').selectOption('.');
+  await section.getByTestId('csv-save').click();
+  await expect(section.getByTestId('csv-saved')).toBeVisible();
+  await expectNoHorizontalScroll(page);
+
+  const csv = await (await page.request.get('/api/consumption/datalogger.csv?scope=total&period=year')).text();
+  expect(csv.split('\r\n')[0]).toMatch(/^time,consumption \(kWh\)(,[^,]+ \(kWh\))*$/);
+  expect(csv).toMatch(/\r\n\d{4}-\d{2}-01 00:00,\d+\.\d{3}/);
+
+  // Back to the defaults (semicolon, decimal comma) for the next project's run.
+  await section.getByTestId('csv-field-separator').selectOption(';');
+  await section.getByTestId('csv-decimal-separator').selectOption(',');
+  await section.getByTestId('csv-save').click();
+  await expect(section.getByTestId('csv-saved')).toBeVisible();
   expect(errors).toEqual([]);
 });
