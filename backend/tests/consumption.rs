@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 use shared::Quantity;
 
 // Shared by every integration test; this one starts its server itself to keep the store.
-#[allow(dead_code)]
 mod common;
 
 /// One switched-off gateway (nothing is polled, so only the samples recorded here exist), four
