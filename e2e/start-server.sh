@@ -13,4 +13,4 @@ simulator=$!
 trap 'kill $simulator 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -f "$run/site.toml" ] && break; sleep 0.1; done
 "$target/debug/energy-web-server" --data-dir "$run/data" --site "$run/site.toml" \
-  --listen "127.0.0.1:$port" --sample-seconds 2 --poll-ms 500
+  --listen "127.0.0.1:$port" --sample-seconds 2 --poll-ms 500 --demo-history

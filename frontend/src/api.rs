@@ -7,9 +7,10 @@ use serde::Deserialize;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    ApiError, Commodity, DeviceConfig, DeviceInfo, GatewayConfig, GatewayDiagnostics, GatewayInfo,
-    HourlyEnergy, LoadType, LoginRequest, MeasureGroup, PanelBoard, Reading, Recording,
-    SessionInfo, SetupRequest, SetupStatus, SiteConfig,
+    ApiError, CalendarDate, Commodity, ConsumptionHistogram, ConsumptionQuery, ConsumptionScopes,
+    CsvSettings, DeviceConfig, DeviceInfo, DeviceStatistics, GatewayConfig, GatewayDiagnostics,
+    GatewayInfo, HistogramPeriod, HourlyEnergy, LoadType, LoginRequest, MeasureGroup, PanelBoard,
+    Reading, Recording, SessionInfo, SetupRequest, SetupStatus, SiteConfig,
 };
 
 /// Why a call failed: the HTTP status (0 when the server could not be reached) and the server's error.
@@ -311,4 +312,42 @@ pub async fn delete_panel_board(id: &str) -> ApiResult<()> {
 /// `PUT /api/config/recording`: the sample rate.
 pub async fn update_recording(recording: &Recording) -> ApiResult<Recording> {
     put("/api/config/recording", recording).await
+}
+
+/// `GET /api/consumption`: a histogram and the period before it.
+pub async fn consumption(query: &ConsumptionQuery) -> ApiResult<ConsumptionHistogram> {
+    get(&format!("/api/consumption?{}", query.to_query_string())).await
+}
+
+/// The address of `datalogger.csv` for the histogram `query` shows, with column names in
+/// `language`.
+pub fn datalogger_url(query: &ConsumptionQuery, language: &str) -> String {
+    format!(
+        "/api/consumption/datalogger.csv?{}&lang={language}",
+        query.to_query_string()
+    )
+}
+
+/// `GET /api/consumption/scopes`: the loads, groups and devices the consumption pages offer.
+pub async fn consumption_scopes() -> ApiResult<ConsumptionScopes> {
+    get("/api/consumption/scopes").await
+}
+
+/// `GET /api/devices/{id}/statistics`.
+pub async fn device_statistics(
+    id: u32,
+    period: HistogramPeriod,
+    date: Option<CalendarDate>,
+) -> ApiResult<DeviceStatistics> {
+    let date = date.map(|date| format!("&date={date}")).unwrap_or_default();
+    get(&format!(
+        "/api/devices/{id}/statistics?period={}{date}",
+        period.as_str()
+    ))
+    .await
+}
+
+/// `PUT /api/config/csv`: the CSV separators.
+pub async fn update_csv(settings: &CsvSettings) -> ApiResult<CsvSettings> {
+    put("/api/config/csv", settings).await
 }

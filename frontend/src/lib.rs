@@ -18,8 +18,8 @@ use shared::{DeviceStatus, Quantity, SessionInfo};
 use crate::i18n::provide_i18n;
 use crate::live::{provide_live, use_live};
 use crate::pages::{
-    ConfigPage, DevicePage, DiagnosticsPage, HomePage, InstallationPage, LoginPage, NotFoundPage,
-    PanelPage, SetupPage,
+    ConfigPage, ConsumptionPage, DevicePage, DiagnosticsPage, HomePage, InstallationPage,
+    LoginPage, NotFoundPage, PanelPage, SetupPage,
 };
 
 /// Who is logged in, once known.
@@ -98,6 +98,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/panel") view=PanelPage />
                 <Route path=path!("/devices/:id") view=DevicePage />
+                <Route path=path!("/consumption") view=ConsumptionPage />
+                <Route path=path!("/consumption/:view") view=ConsumptionPage />
                 <Route path=path!("/config") view=ConfigPage />
                 <Route path=path!("/config/installation") view=InstallationPage />
                 <Route path=path!("/diagnostics") view=DiagnosticsPage />

@@ -154,6 +154,7 @@ mod tests {
         let mut keys: Vec<&str> = VALIDATION_CODES.to_vec();
         keys.extend(crate::config_rules::CONFIG_ERROR_CODES);
         keys.extend(crate::installation::INSTALLATION_ERROR_CODES);
+        keys.extend(crate::consumption::CONSUMPTION_ERROR_CODES);
         keys.extend(Quantity::ALL.iter().map(|q| q.label_key()));
         keys.extend(
             [

@@ -8,6 +8,7 @@
 mod api;
 mod catalog;
 mod config_rules;
+mod consumption;
 mod encoding;
 mod i18n;
 mod installation;
@@ -29,6 +30,13 @@ pub use catalog::{
 pub use config_rules::{
     BAUD_RATES, CONFIG_ERROR_CODES, FRAME_GAP_MAX_MS, GENERIC_MODEL, default_device_name,
     effective_gateway_name, min_frame_gap_ms, parse_register, validate_device, validate_gateway,
+};
+pub use consumption::{
+    CONSUMPTION_ERROR_CODES, CSV_DECIMAL_SEPARATORS, CSV_FIELD_SEPARATORS, CalendarDate,
+    ConsumptionHistogram, ConsumptionQuery, ConsumptionScope, ConsumptionScopes, CsvSettings,
+    DeviceStatistics, HistogramBucket, HistogramPeriod, LoadStack, QuantityStatistics, ScopeDevice,
+    StatisticsBucket, commodity_word, csv_number, csv_unit, datalogger_csv, days_in_month,
+    parse_commodity, validate_csv_settings,
 };
 pub use encoding::{DecodeError, Encoding, ValueType, WordOrder};
 pub use i18n::{Language, Translations};

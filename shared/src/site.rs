@@ -294,6 +294,9 @@ pub struct SiteConfig {
     /// The highest ids ever given out.
     #[serde(default)]
     pub issued: IssuedIds,
+    /// Separators of the CSV files (§8.4.1).
+    #[serde(default)]
+    pub csv: crate::consumption::CsvSettings,
 }
 
 /// The highest id ever given to each kind of record. An erased record's id is never given again,
@@ -330,6 +333,7 @@ impl Default for SiteConfig {
             panel_boards: Vec::new(),
             recording: Recording::default(),
             issued: IssuedIds::default(),
+            csv: crate::consumption::CsvSettings::default(),
         }
     }
 }

@@ -23,7 +23,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: &'static str, code: &'static str, message: &'static str) -> Self {
+    pub(crate) fn new(field: &'static str, code: &'static str, message: &'static str) -> Self {
         FieldError {
             field,
             code,

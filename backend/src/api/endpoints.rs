@@ -92,8 +92,10 @@ pub struct Endpoint {
     pub request: Option<SchemaOf>,
     /// Status of a successful answer.
     pub success_status: u16,
-    /// JSON body of a successful answer; None when it has none.
+    /// Body of a successful answer; None when it has none.
     pub response: Option<SchemaOf>,
+    /// Media type of that body: `application/json` unless [`Endpoint::returns_text`] said otherwise.
+    pub response_media_type: &'static str,
     /// The endpoint upgrades to a WebSocket whose messages have this schema.
     pub websocket_messages: Option<SchemaOf>,
     pub(super) handler: MethodRouter<AppState>,
@@ -134,6 +136,7 @@ impl Endpoint {
             request: None,
             success_status: 200,
             response: None,
+            response_media_type: "application/json",
             websocket_messages: None,
             handler: on(filter, handler),
         }
@@ -227,6 +230,14 @@ impl Endpoint {
     pub fn returns<T: JsonSchema>(mut self, status: u16) -> Endpoint {
         self.success_status = status;
         self.response = Some(schema_of::<T>);
+        self
+    }
+
+    /// A successful answer of `media_type` (a download such as `text/csv`), described as a string.
+    pub fn returns_text(mut self, status: u16, media_type: &'static str) -> Endpoint {
+        self.success_status = status;
+        self.response = Some(schema_of::<String>);
+        self.response_media_type = media_type;
         self
     }
 

@@ -1,6 +1,6 @@
 //! One error type for every handler, rendered as `ApiError` JSON with the right status.
 
-use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use shared::{ApiError, FieldError};
@@ -45,6 +45,12 @@ impl From<JsonRejection> for AppError {
 
 impl From<PathRejection> for AppError {
     fn from(rejection: PathRejection) -> Self {
+        AppError::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
         AppError::BadRequest(rejection.body_text())
     }
 }

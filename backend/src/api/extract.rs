@@ -26,6 +26,12 @@ impl<T: serde::Serialize> IntoResponse for AppJson<T> {
 #[from_request(via(axum::extract::Path), rejection(AppError))]
 pub struct AppPath<T>(pub T);
 
+/// The query string; a malformed one is a 400 `ApiError`. Its fields are checked by the rules
+/// in `shared`, which name the parameter at fault.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct AppQuery<T>(pub T);
+
 /// The logged-in user of the request; without an open session the request is refused with 401.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {

@@ -5,6 +5,7 @@
 
 mod account;
 mod configuration;
+mod consumption;
 mod devices;
 pub mod endpoints;
 mod error;
@@ -19,7 +20,8 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use shared::{
-    DeviceConfig, DeviceInfo, GatewayConfig, GatewayDiagnostics, GatewayInfo, Health, HourlyEnergy,
+    Commodity, ConsumptionHistogram, CsvSettings, DeviceConfig, DeviceInfo, DeviceStatistics,
+    GatewayConfig, GatewayDiagnostics, GatewayInfo, Health, HistogramPeriod, HourlyEnergy,
     LiveMessage, LoadType, LoginRequest, MeasureGroup, PanelBoard, Recording, SessionInfo,
     SetupRequest, SetupStatus, SiteConfig,
 };
@@ -235,6 +237,58 @@ pub fn endpoints() -> Vec<Endpoint> {
             )
             .accepts::<DeviceConfig>()
             .returns::<TestReport>(200),
+        // Consumption pages (§8.2.2) and their CSV (§8.2.2.6, §8.4.1).
+        Endpoint::get("/api/consumption", User, consumption::consumption_get)
+            .describe(
+                "history",
+                "getConsumption",
+                "Consumption of the grand total, a load, a measure group or a device per hour, day, month or year of a period, with the period before and, for the grand total, the part of each load",
+            )
+            .query_parameter::<String>("scope", false, "total (default), load/<id>, group/<id> or device/<id>")
+            .query_parameter::<Commodity>("commodity", false, "electricity (default), gas, water or heat; a device scope uses the device's own")
+            .query_parameter::<HistogramPeriod>("period", false, "day (default, per hour), month (per day), year (per month) or decade (per year)")
+            .query_parameter::<String>("date", false, "Any day of the period, YYYY-MM-DD (default today, local time)")
+            .returns::<ConsumptionHistogram>(200),
+        Endpoint::get("/api/consumption/datalogger.csv", User, consumption::datalogger_get)
+            .describe(
+                "history",
+                "downloadConsumption",
+                "datalogger.csv: the bars of the same histogram, with the installation's CSV separators",
+            )
+            .query_parameter::<String>("scope", false, "As for /api/consumption")
+            .query_parameter::<Commodity>("commodity", false, "As for /api/consumption")
+            .query_parameter::<HistogramPeriod>("period", false, "As for /api/consumption")
+            .query_parameter::<String>("date", false, "As for /api/consumption")
+            .query_parameter::<String>("lang", false, "Language of the column names: en (default) or fr")
+            .returns_text(200, "text/csv"),
+        Endpoint::get("/api/consumption/scopes", User, consumption::scopes_get)
+            .describe(
+                "history",
+                "listConsumptionScopes",
+                "The load types, measure groups and devices the consumption pages can show, and the CSV separators",
+            )
+            .returns::<shared::ConsumptionScopes>(200),
+        Endpoint::get("/api/devices/{id}/statistics", User, consumption::statistics_get)
+            .describe(
+                "history",
+                "getDeviceStatistics",
+                "Minimum, mean and maximum per bar of each quantity the device measures (power, voltages, currents …)",
+            )
+            .path_parameter::<u32>("id", "Device id")
+            .query_parameter::<HistogramPeriod>("period", false, "day (default), month, year or decade")
+            .query_parameter::<String>("date", false, "Any day of the period, YYYY-MM-DD (default today)")
+            .returns::<DeviceStatistics>(200),
+        Endpoint::get("/api/config/csv", User, consumption::csv_get)
+            .describe("installation", "getCsvSettings", "The CSV files' field and decimal separators")
+            .returns::<CsvSettings>(200),
+        Endpoint::put("/api/config/csv", Installer, consumption::csv_update)
+            .describe(
+                "installation",
+                "updateCsvSettings",
+                "Sets the CSV separators: field ; , or tab, decimal , or . (different from each other)",
+            )
+            .accepts::<CsvSettings>()
+            .returns::<CsvSettings>(200),
         // Inputs and outputs of I/O modules.
         Endpoint::get("/api/devices/{id}/io", User, outputs::device_io_get)
             .describe(

@@ -112,7 +112,7 @@ fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator, error_schema:
         }),
         (Some(response), None) => json!({
             "description": "Success",
-            "content": {"application/json": {"schema": Value::from(response(generator))}},
+            "content": {endpoint.response_media_type: {"schema": Value::from(response(generator))}},
         }),
         (None, None) => json!({"description": "Success, no body"}),
     };

@@ -23,6 +23,7 @@ pub fn Header() -> impl IntoView {
             "home" => path == "/",
             // The bus diagnostics are reached from the configuration page and belong to it.
             "config" => path.starts_with("/config") || path.starts_with("/diagnostics"),
+            "consumption" => path.starts_with("/consumption"),
             _ => path.starts_with("/panel") || path.starts_with("/devices"),
         };
         active.then_some("page")
@@ -60,6 +61,13 @@ pub fn Header() -> impl IntoView {
                 </a>
                 <a href="/panel" data-testid="nav-panel" aria-current=move || current("panel")>
                     {move || i18n.t("nav.panel_board")}
+                </a>
+                <a
+                    href="/consumption"
+                    data-testid="nav-consumption"
+                    aria-current=move || current("consumption")
+                >
+                    {move || i18n.t("nav.consumption")}
                 </a>
                 <Show when=configures>
                     <a href="/config" data-testid="nav-config" aria-current=move || current("config")>

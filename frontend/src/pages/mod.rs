@@ -1,6 +1,7 @@
 //! One module per route.
 
 mod config;
+mod consumption;
 mod device;
 mod diagnostics;
 mod home;
@@ -10,6 +11,7 @@ mod panel;
 mod setup;
 
 pub use config::{ConfigPage, InstallationPage};
+pub use consumption::ConsumptionPage;
 pub use device::DevicePage;
 pub use diagnostics::DiagnosticsPage;
 pub use home::HomePage;

@@ -243,6 +243,7 @@ fn Installation() -> impl IntoView {
                 <ItemSection ctx=ctx kind=Kind::Group />
                 <ItemSection ctx=ctx kind=Kind::Board />
                 <RecordingSection ctx=ctx />
+                <CsvSection ctx=ctx />
             </div>
         </Show>
     }
@@ -645,6 +646,107 @@ fn RecordingSection(ctx: PageContext) -> impl IntoView {
                     <Show when=move || saved.get()>
                         <span class="muted" role="status" data-testid="recording-saved">
                             {move || i18n.t("installation.saved")}
+                        </span>
+                    </Show>
+                </div>
+            </form>
+        </section>
+    }
+}
+
+/// The CSV separators (§8.4.1): a field separator and a decimal separator, which must differ.
+#[component]
+fn CsvSection(ctx: PageContext) -> impl IntoView {
+    let i18n = use_i18n();
+    let initial = ctx
+        .site
+        .with_untracked(|site| site.as_ref().map(|site| site.csv))
+        .unwrap_or_default();
+    let field = RwSignal::new(initial.field_separator);
+    let decimal = RwSignal::new(initial.decimal_separator);
+    let saved = RwSignal::new(false);
+    let error = RwSignal::new(None::<FormError>);
+    let busy = RwSignal::new(false);
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let settings = shared::CsvSettings {
+            field_separator: field.get_untracked(),
+            decimal_separator: decimal.get_untracked(),
+        };
+        // The same rule as the server's: refused here at once, with its field.
+        if let Err(problem) = shared::validate_csv_settings(&settings) {
+            error.set(Some(FormError::from_field(problem)));
+            return;
+        }
+        busy.set(true);
+        saved.set(false);
+        spawn_local(async move {
+            let outcome = api::update_csv(&settings).await;
+            busy.set(false);
+            match outcome {
+                Ok(_) => {
+                    error.set(None);
+                    saved.set(true);
+                    ctx.reload();
+                }
+                Err(failure) => ctx.failed(failure, |problem| error.set(Some(problem))),
+            }
+        });
+    };
+    let option_key = |separator: char| match separator {
+        ';' => "csv.semicolon",
+        ',' => "csv.comma",
+        '.' => "csv.point",
+        _ => "csv.tab",
+    };
+    let select = move |signal: RwSignal<char>, choices: &'static [char], test_id: &'static str| {
+        view! {
+            <select
+                data-testid=test_id
+                on:change=move |event| {
+                    if let Some(separator) = event_target_value(&event).chars().next() {
+                        signal.set(separator);
+                    }
+                    saved.set(false);
+                    error.set(None);
+                }
+            >
+                {choices
+                    .iter()
+                    .map(|separator| {
+                        let separator = *separator;
+                        view! {
+                            <option value=separator.to_string() selected=move || signal.get() == separator>
+                                {move || i18n.t(option_key(separator))}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        }
+    };
+    view! {
+        <section class="card installation__section" data-testid="csv-section">
+            <h2 class="card__title">{move || i18n.t("csv.title")}</h2>
+            <p class="muted">{move || i18n.t("csv.help")}</p>
+            <form class="installation__form" on:submit=submit novalidate>
+                <label class="field">
+                    <span class="field__label">{move || i18n.t("csv.field_separator")}</span>
+                    {select(field, &shared::CSV_FIELD_SEPARATORS, "csv-field-separator")}
+                    {field_error(i18n, error, "field_separator", "csv-field-separator-error")}
+                </label>
+                <label class="field">
+                    <span class="field__label">{move || i18n.t("csv.decimal_separator")}</span>
+                    {select(decimal, &shared::CSV_DECIMAL_SEPARATORS, "csv-decimal-separator")}
+                    {field_error(i18n, error, "decimal_separator", "csv-decimal-separator-error")}
+                </label>
+                <div class="installation__buttons">
+                    <button class="button button--primary" type="submit" data-testid="csv-save" disabled=move || busy.get()>
+                        {move || i18n.t("csv.save")}
+                    </button>
+                    <Show when=move || saved.get()>
+                        <span class="muted" role="status" data-testid="csv-saved">
+                            {move || i18n.t("csv.saved")}
                         </span>
                     </Show>
                 </div>
