@@ -183,6 +183,9 @@ async fn measure_scheduler(profiles: &[DeviceProfile], duration: Duration) -> Re
         poll_cycle: Duration::from_millis(1),
         session_idle: Duration::from_secs(600),
         demo_history: false,
+        https_listen: None,
+        tls_certificate: None,
+        tls_key: None,
     };
     let started = backend::start(&options)?;
     let measured = count(&statistics, Duration::from_secs(3), duration).await;

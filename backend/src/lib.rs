@@ -26,7 +26,7 @@ use tower_http::trace::TraceLayer;
 use tracing::info;
 
 use crate::acquisition::Acquisition;
-use crate::auth::{Sessions, SetupToken};
+use crate::auth::{Sessions, SetupToken, Throttle};
 use crate::configuration::Configuration;
 use crate::live::LiveState;
 use crate::store::Store;
@@ -37,6 +37,8 @@ pub struct AppState {
     pub store: Store,
     pub live: LiveState,
     pub sessions: Sessions,
+    /// Failed logins per account and address.
+    pub throttle: Throttle,
     pub setup: SetupToken,
     pub configuration: Configuration,
     pub acquisition: Acquisition,
@@ -72,6 +74,12 @@ pub struct Options {
     /// Fill an empty store with two years of plausible history of the configured devices (the
     /// demo), before recording starts.
     pub demo_history: bool,
+    /// Serve HTTPS on this address; `listen` then only redirects to it.
+    pub https_listen: Option<SocketAddr>,
+    /// The certificate chain and private key (PEM) for HTTPS; without them a self-signed
+    /// certificate is made at the first start and kept in the data directory.
+    pub tls_certificate: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 /// The device catalog shipped inside the binary.
@@ -285,6 +293,7 @@ pub fn start(options: &Options) -> anyhow::Result<Started> {
         store,
         live,
         sessions: Sessions::new(options.session_idle),
+        throttle: Throttle::default(),
         setup,
         configuration,
         acquisition,
@@ -293,30 +302,95 @@ pub fn start(options: &Options) -> anyhow::Result<Started> {
     Ok(Started { state, tasks })
 }
 
+/// Serves `app` on `listener` over plain HTTP, with the clients' addresses the login throttle
+/// needs.
+pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+}
+
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn run(options: Options) -> anyhow::Result<()> {
-    let started = start(&options)?;
+    let mut started = start(&options)?;
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("cannot listen on {}", options.listen))?;
     let address = listener.local_addr().context("no local address")?;
-    let base = format!("http://{address}");
-    println!("Energy Web Server listening on {base}");
-    if let Some(token) = started.state.setup.current() {
+    let Some(https_address) = options.https_listen else {
+        let base = format!("http://{address}");
+        println!("Energy Web Server listening on {base}");
+        announce_setup(&started.state, &options, &base);
+        serve(listener, app(started.state))
+            .await
+            .context("the HTTP server failed")?;
+        stop(started.tasks);
+        return Ok(());
+    };
+
+    auth::tls::install_crypto_provider();
+    let files = match (&options.tls_certificate, &options.tls_key) {
+        (Some(certificate), Some(key)) => auth::tls::CertificateFiles {
+            certificate: certificate.clone(),
+            key: key.clone(),
+        },
+        (None, None) => {
+            auth::tls::self_signed(&options.data_dir, &auth::tls::default_names(https_address))?
+        }
+        _ => anyhow::bail!("give both --tls-certificate and --tls-key, or neither"),
+    };
+    let config =
+        axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.certificate, &files.key)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot use the certificate {} with the key {}",
+                    files.certificate.display(),
+                    files.key.display()
+                )
+            })?;
+    let https_listener = std::net::TcpListener::bind(https_address)
+        .with_context(|| format!("cannot listen on {https_address}"))?;
+    let https_address = https_listener.local_addr().context("no local address")?;
+    started.state.secure_cookies = true;
+    let base = format!("https://{https_address}");
+    println!("Energy Web Server listening on {base} (http://{address} redirects to it)");
+    announce_setup(&started.state, &options, &base);
+    let handle = axum_server::Handle::new();
+    let https = axum_server::tls_rustls::from_tcp_rustls(https_listener, config)
+        .context("cannot serve HTTPS")?
+        .handle(handle.clone())
+        .serve(app(started.state).into_make_service_with_connect_info::<SocketAddr>());
+    let redirect = serve(listener, web::redirect_to_https(https_address.port()));
+    let graceful = async {
+        shutdown_signal().await;
+        handle.graceful_shutdown(Some(Duration::from_secs(5)));
+    };
+    let (https, redirect, ()) = tokio::join!(https, redirect, graceful);
+    https.context("the HTTPS server failed")?;
+    redirect.context("the HTTP redirect failed")?;
+    stop(started.tasks);
+    Ok(())
+}
+
+fn announce_setup(state: &AppState, options: &Options, base: &str) {
+    if let Some(token) = state.setup.current() {
         println!("First start: create the administrator at {base}/setup?token={token}");
         println!(
-            "(the token is also in {})",
-            options.data_dir.join(auth::SETUP_TOKEN_FILE).display()
+            "(the token is also in {}; it works for {} minutes, a restart makes a new one)",
+            options.data_dir.join(auth::SETUP_TOKEN_FILE).display(),
+            auth::SETUP_TOKEN_LIFETIME.as_secs() / 60
         );
     }
-    axum::serve(listener, app(started.state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP server failed")?;
-    for task in started.tasks {
+}
+
+fn stop(tasks: Vec<tokio::task::JoinHandle<()>>) {
+    for task in tasks {
         task.abort();
     }
-    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -38,6 +38,16 @@ struct Arguments {
     /// (for demonstrations).
     #[arg(long)]
     demo_history: bool,
+    /// Serve HTTPS on this address (e.g. 0.0.0.0:443); `--listen` then redirects to it.
+    #[arg(long)]
+    https_listen: Option<SocketAddr>,
+    /// Certificate chain (PEM) for HTTPS. Without it and `--tls-key`, a self-signed certificate
+    /// is made at the first start and kept in the data directory.
+    #[arg(long, requires = "tls_key")]
+    tls_certificate: Option<PathBuf>,
+    /// Private key (PEM) of `--tls-certificate`.
+    #[arg(long, requires = "tls_certificate")]
+    tls_key: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -59,6 +69,9 @@ async fn main() -> anyhow::Result<()> {
         poll_cycle: Duration::from_millis(arguments.poll_ms.max(50)),
         session_idle: Duration::from_secs(arguments.session_idle_minutes.max(1) * 60),
         demo_history: arguments.demo_history,
+        https_listen: arguments.https_listen,
+        tls_certificate: arguments.tls_certificate,
+        tls_key: arguments.tls_key,
     })
     .await
 }

@@ -51,3 +51,61 @@ pub async fn static_file(uri: Uri) -> Response {
             .into_response(),
     }
 }
+
+/// The plain-HTTP side of a server that serves HTTPS: every request is sent, same host and
+/// path, to the HTTPS port.
+pub fn redirect_to_https(https_port: u16) -> axum::Router {
+    axum::Router::new().fallback(move |headers: axum::http::HeaderMap, uri: Uri| async move {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("localhost");
+        let path = uri
+            .path_and_query()
+            .map_or("/", axum::http::uri::PathAndQuery::as_str);
+        axum::response::Redirect::permanent(&https_url(host, https_port, path)).into_response()
+    })
+}
+
+/// `https://host:port/path` for a request that named `host` (with or without its port; an IPv6
+/// address in brackets).
+fn https_url(host: &str, https_port: u16, path: &str) -> String {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split_once(']')
+            .map_or(host.to_owned(), |(address, _)| format!("[{address}]"))
+    } else {
+        host.split(':').next().unwrap_or(host).to_owned()
+    };
+    // A name with odd characters is not trusted into a Location header.
+    let name = if name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'))
+    {
+        name
+    } else {
+        "localhost".to_owned()
+    };
+    format!("https://{name}:{https_port}{path}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirects_keep_the_host_and_path_and_change_the_port() {
+        assert_eq!(
+            https_url("box.local:8080", 8443, "/panel?x=1"),
+            "https://box.local:8443/panel?x=1"
+        );
+        assert_eq!(
+            https_url("192.168.1.5", 443, "/"),
+            "https://192.168.1.5:443/"
+        );
+        assert_eq!(https_url("[::1]:8080", 8443, "/"), "https://[::1]:8443/");
+        assert_eq!(
+            https_url("evil\r\nSet-Cookie: x", 8443, "/"),
+            "https://localhost:8443/"
+        );
+    }
+}

@@ -100,6 +100,9 @@ impl Server {
             poll_cycle: Duration::from_millis(200),
             session_idle: Duration::from_secs(600),
             demo_history: false,
+            https_listen: None,
+            tls_certificate: None,
+            tls_key: None,
         };
         let started = backend::start(&options).unwrap();
         let store = started.state.store.clone();
@@ -107,7 +110,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address: SocketAddr = listener.local_addr().unwrap();
         let app = backend::app(started.state);
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        tokio::spawn(async move { backend::serve(listener, app).await.unwrap() });
         let base = format!("http://{address}");
         let client = reqwest::Client::builder()
             .cookie_store(true)

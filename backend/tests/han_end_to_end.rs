@@ -91,13 +91,16 @@ async fn start() -> Running {
         poll_cycle: Duration::from_millis(200),
         session_idle: Duration::from_secs(600),
         demo_history: false,
+        https_listen: None,
+        tls_certificate: None,
+        tls_key: None,
     };
     let started = backend::start(&options).unwrap();
     let state = started.state.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let app = backend::app(started.state);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    tokio::spawn(async move { backend::serve(listener, app).await.unwrap() });
     Running {
         base: format!("http://{address}"),
         state,

@@ -47,6 +47,8 @@ pub enum Role {
     Installer,
     GreenUp,
     User,
+    /// A user whose pages an administrator chose one by one (§8.1.2).
+    Custom,
 }
 
 /// `GET /api/session`: who is logged in.
@@ -55,6 +57,16 @@ pub enum Role {
 pub struct SessionInfo {
     pub username: String,
     pub role: Role,
+    /// The pages this user may open (see [`crate::Page`]).
+    pub pages: Vec<crate::Page>,
+    /// A tenant sees only these devices; `None`: every device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<Vec<u32>>,
+    /// The session is locked (§8.1.4): nothing but unlocking or logging out until the password
+    /// or the PIN is given again.
+    pub locked: bool,
+    /// Whether the user chose a PIN to unlock with.
+    pub has_pin: bool,
 }
 
 /// Every error the API returns: a message in English for logs and scripts, a translation key for

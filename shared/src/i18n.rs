@@ -155,6 +155,10 @@ mod tests {
         keys.extend(crate::config_rules::CONFIG_ERROR_CODES);
         keys.extend(crate::installation::INSTALLATION_ERROR_CODES);
         keys.extend(crate::consumption::CONSUMPTION_ERROR_CODES);
+        keys.extend(crate::users::USER_ERROR_CODES);
+        keys.extend(crate::services::SERVICE_ERROR_CODES);
+        keys.extend(crate::Page::ALL.iter().map(|page| page.label_key()));
+        keys.extend(crate::Role::ALL.iter().map(|role| role.label_key()));
         keys.extend(Quantity::ALL.iter().map(|q| q.label_key()));
         keys.extend(
             [

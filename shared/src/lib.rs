@@ -14,8 +14,10 @@ mod i18n;
 mod installation;
 mod output_rules;
 mod quantity;
+mod services;
 mod site;
 mod units;
+mod users;
 mod validation;
 
 pub use api::{
@@ -52,11 +54,20 @@ pub use output_rules::{
     io_inputs, label_keys, output_key, validate_label, validate_labels, validate_output_command,
 };
 pub use quantity::{Commodity, Quantity};
+pub use services::{
+    MailAccount, MailSecurity, SECRET_MAX_CHARS, SERVICE_ERROR_CODES, SERVICE_FIELD_MAX_CHARS,
+    Secret, ServiceAccounts, SftpAccount, TelegramAccount, validate_service_accounts,
+};
 pub use site::{
     DeviceConfig, GatewayConfig, GatewayLink, GenericRegister, HanProtocol, IssuedIds, LOAD_TYPES,
     Parity, SiteConfig, SiteError, SupplyDirection,
 };
 pub use units::{Unit, format_scaled};
+pub use users::{
+    PIN_MAX_DIGITS, PIN_MIN_DIGITS, Page, PasswordChange, PinChange, USER_ERROR_CODES,
+    UnlockRequest, UserAccount, UserContext, UserForm, effective_pages, validate_password_change,
+    validate_pin, validate_pin_change, validate_user, validate_user_removal,
+};
 pub use validation::{
     FieldError, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, USERNAME_MAX_CHARS, VALIDATION_CODES,
     validate_login, validate_password, validate_setup, validate_username,

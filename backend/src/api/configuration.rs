@@ -12,7 +12,7 @@ use shared::{
 use tracing::info;
 
 use super::error::AppError;
-use super::extract::{AppJson, AppPath, Installer};
+use super::extract::{AppJson, AppPath, CurrentUser};
 use crate::AppState;
 use crate::LOCAL_GATEWAY_ID;
 use crate::acquisition::TestReport;
@@ -34,7 +34,7 @@ pub struct ModelSummary {
 /// `GET /api/catalog`: every model, plus the generic Modbus meter.
 pub async fn catalog(
     State(state): State<AppState>,
-    _user: Installer,
+    _user: CurrentUser,
 ) -> AppJson<Vec<ModelSummary>> {
     let mut models: Vec<ModelSummary> = state
         .configuration
@@ -64,7 +64,7 @@ pub async fn catalog(
 }
 
 /// `GET /api/config`: the whole installation.
-pub async fn site(State(state): State<AppState>, _user: Installer) -> AppJson<SiteConfig> {
+pub async fn site(State(state): State<AppState>, _user: CurrentUser) -> AppJson<SiteConfig> {
     AppJson((*state.configuration.current()).clone())
 }
 
@@ -79,7 +79,7 @@ fn normalise_gateway(gateway: &mut GatewayConfig) {
 /// `POST /api/config/gateways`: adds a Modbus TCP gateway (the Local one always exists).
 pub async fn create_gateway(
     State(state): State<AppState>,
-    Installer(user): Installer,
+    user: CurrentUser,
     AppJson(mut gateway): AppJson<GatewayConfig>,
 ) -> Result<(StatusCode, AppJson<GatewayConfig>), AppError> {
     if matches!(gateway.link, GatewayLink::Local { .. }) {
@@ -98,14 +98,14 @@ pub async fn create_gateway(
             Ok(gateway)
         })
         .await?;
-    info!(user = %user.session.username, "gateway created");
+    info!(user = %user.username(), "gateway created");
     Ok((StatusCode::CREATED, AppJson(created)))
 }
 
 /// `PUT /api/config/gateways/{id}`: changes a gateway's settings or switches it on or off.
 pub async fn update_gateway(
     State(state): State<AppState>,
-    Installer(user): Installer,
+    user: CurrentUser,
     AppPath(id): AppPath<u32>,
     AppJson(mut gateway): AppJson<GatewayConfig>,
 ) -> Result<AppJson<GatewayConfig>, AppError> {
@@ -132,14 +132,14 @@ pub async fn update_gateway(
             Ok(gateway)
         })
         .await?;
-    info!(user = %user.session.username, "gateway changed");
+    info!(user = %user.username(), "gateway changed");
     Ok(AppJson(updated))
 }
 
 /// `DELETE /api/config/gateways/{id}`: only a gateway without devices, never the Local one.
 pub async fn delete_gateway(
     State(state): State<AppState>,
-    Installer(user): Installer,
+    user: CurrentUser,
     AppPath(id): AppPath<u32>,
 ) -> Result<StatusCode, AppError> {
     state
@@ -164,14 +164,14 @@ pub async fn delete_gateway(
             Ok(())
         })
         .await?;
-    info!(user = %user.session.username, "gateway deleted");
+    info!(user = %user.username(), "gateway deleted");
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /api/config/gateways/{id}/test`: does the link open?
 pub async fn test_gateway(
     State(state): State<AppState>,
-    _user: Installer,
+    _user: CurrentUser,
     AppPath(id): AppPath<u32>,
 ) -> Result<AppJson<TestReport>, AppError> {
     let site = state.configuration.current();
@@ -200,7 +200,7 @@ fn normalise_device(device: &mut DeviceConfig, site: &SiteConfig) {
 /// `POST /api/config/devices`.
 pub async fn create_device(
     State(state): State<AppState>,
-    Installer(user): Installer,
+    user: CurrentUser,
     AppJson(mut device): AppJson<DeviceConfig>,
 ) -> Result<(StatusCode, AppJson<DeviceConfig>), AppError> {
     let created = state
@@ -213,14 +213,14 @@ pub async fn create_device(
             Ok(device)
         })
         .await?;
-    info!(user = %user.session.username, "device created");
+    info!(user = %user.username(), "device created");
     Ok((StatusCode::CREATED, AppJson(created)))
 }
 
 /// `PUT /api/config/devices/{id}`: changes a device's settings or switches it on or off.
 pub async fn update_device(
     State(state): State<AppState>,
-    Installer(user): Installer,
+    user: CurrentUser,
     AppPath(id): AppPath<u32>,
     AppJson(mut device): AppJson<DeviceConfig>,
 ) -> Result<AppJson<DeviceConfig>, AppError> {
@@ -239,14 +239,14 @@ pub async fn update_device(
             Ok(device)
         })
         .await?;
-    info!(user = %user.session.username, "device changed");
+    info!(user = %user.username(), "device changed");
     Ok(AppJson(updated))
 }
 
 /// `DELETE /api/config/devices/{id}`.
 pub async fn delete_device(
     State(state): State<AppState>,
-    Installer(user): Installer,
+    user: CurrentUser,
     AppPath(id): AppPath<u32>,
 ) -> Result<StatusCode, AppError> {
     state
@@ -260,14 +260,14 @@ pub async fn delete_device(
             Ok(())
         })
         .await?;
-    info!(user = %user.session.username, "device deleted");
+    info!(user = %user.username(), "device deleted");
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /api/config/devices/test`: reads a device once, saved or not, and shows what came back.
 pub async fn test_device(
     State(state): State<AppState>,
-    _user: Installer,
+    _user: CurrentUser,
     AppJson(mut device): AppJson<DeviceConfig>,
 ) -> Result<AppJson<TestReport>, AppError> {
     let site = state.configuration.current();

@@ -19,7 +19,7 @@ use shared::{
 use tracing::info;
 
 use super::error::AppError;
-use super::extract::{AppJson, AppPath, AppQuery, CurrentUser, Installer};
+use super::extract::{AppJson, AppPath, AppQuery, CurrentUser};
 use crate::AppState;
 use crate::store::{Bucket, Period, Store, Tz};
 
@@ -76,15 +76,20 @@ fn commodity_of(state: &AppState, device: u32) -> Option<Commodity> {
 }
 
 /// The devices a scope sums, and the commodity they meter. Unknown loads, groups and devices
-/// are 404: the page asked for something that is not (or no longer) there.
+/// are 404: the page asked for something that is not (or no longer) there. A tenant's scopes
+/// hold only their own devices: their grand total is the total of their devices, and another
+/// tenant's device is as unknown as one that never existed.
 fn scope_devices(
     state: &AppState,
+    user: &CurrentUser,
     site: &SiteConfig,
     scope: &ConsumptionScope,
     commodity: Commodity,
 ) -> Result<(Vec<u32>, Commodity), AppError> {
     let counted = |device: &&shared::DeviceConfig| {
-        !device.exclude_from_totals && commodity_of(state, device.id) == Some(commodity)
+        user.sees(device.id)
+            && !device.exclude_from_totals
+            && commodity_of(state, device.id) == Some(commodity)
     };
     let devices: Vec<u32> = match scope {
         ConsumptionScope::Total => site
@@ -120,7 +125,7 @@ fn scope_devices(
             let own = site
                 .devices
                 .iter()
-                .find(|device| device.id == *id)
+                .find(|device| device.id == *id && user.sees(device.id))
                 .and_then(|device| commodity_of(state, device.id))
                 .ok_or(AppError::NotFound)?;
             return Ok((vec![*id], own));
@@ -226,6 +231,7 @@ fn histogram(
 /// Checks the parameters and computes the histogram.
 async fn answer(
     state: &AppState,
+    user: &CurrentUser,
     parameters: &ConsumptionParameters,
 ) -> Result<ConsumptionHistogram, AppError> {
     let query = ConsumptionQuery::parse(
@@ -235,7 +241,7 @@ async fn answer(
         parameters.date.as_deref(),
     )?;
     let site = state.configuration.current();
-    let (devices, commodity) = scope_devices(state, &site, &query.scope, query.commodity)?;
+    let (devices, commodity) = scope_devices(state, user, &site, &query.scope, query.commodity)?;
     let store = state.store.clone();
     let date = match query.date {
         Some(date) => date,
@@ -258,20 +264,20 @@ async fn answer(
 /// `GET /api/consumption`: the histogram of a scope over a period and the period before.
 pub async fn consumption_get(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     AppQuery(parameters): AppQuery<ConsumptionParameters>,
 ) -> Result<AppJson<ConsumptionHistogram>, AppError> {
-    Ok(AppJson(answer(&state, &parameters).await?))
+    Ok(AppJson(answer(&state, &user, &parameters).await?))
 }
 
 /// `GET /api/consumption/datalogger.csv`: the bars of the period shown as CSV, with the
 /// installation's separators.
 pub async fn datalogger_get(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     AppQuery(parameters): AppQuery<ConsumptionParameters>,
 ) -> Result<Response, AppError> {
-    let histogram = answer(&state, &parameters).await?;
+    let histogram = answer(&state, &user, &parameters).await?;
     let language = parameters
         .lang
         .as_deref()
@@ -342,7 +348,7 @@ fn measured_gauges(state: &AppState, site: &SiteConfig, id: u32) -> Vec<Quantity
 /// `GET /api/devices/{id}/statistics`: min, mean and max per bar of each measured quantity.
 pub async fn statistics_get(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     AppPath(id): AppPath<u32>,
     AppQuery(parameters): AppQuery<StatisticsParameters>,
 ) -> Result<AppJson<DeviceStatistics>, AppError> {
@@ -356,7 +362,7 @@ pub async fn statistics_get(
         .map(CalendarDate::parse)
         .transpose()?;
     let site = state.configuration.current();
-    if !site.devices.iter().any(|device| device.id == id) {
+    if !site.devices.iter().any(|device| device.id == id) || !user.sees(id) {
         return Err(AppError::NotFound);
     }
     let quantities = measured_gauges(&state, &site, id);
@@ -416,9 +422,15 @@ pub async fn statistics_get(
 /// `GET /api/consumption/scopes`: the loads, groups and devices the pages offer.
 pub async fn scopes_get(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
 ) -> AppJson<ConsumptionScopes> {
     let site = state.configuration.current();
+    // A tenant is offered the groups that hold one of their devices, and only their devices.
+    let holds_visible_device = |group: &shared::MeasureGroup| {
+        site.devices
+            .iter()
+            .any(|device| device.groups.contains(&group.id) && user.sees(device.id))
+    };
     AppJson(ConsumptionScopes {
         loads: site
             .loads
@@ -429,12 +441,13 @@ pub async fn scopes_get(
         groups: site
             .groups
             .iter()
-            .filter(|group| group.enabled)
+            .filter(|group| group.enabled && holds_visible_device(group))
             .cloned()
             .collect(),
         devices: site
             .devices
             .iter()
+            .filter(|device| user.sees(device.id))
             .filter_map(|device| {
                 Some(ScopeDevice {
                     id: device.id,
@@ -457,7 +470,7 @@ pub async fn csv_get(State(state): State<AppState>, _user: CurrentUser) -> AppJs
 /// `PUT /api/config/csv`: changes the CSV separators (§8.4.1).
 pub async fn csv_update(
     State(state): State<AppState>,
-    Installer(user): Installer,
+    user: CurrentUser,
     AppJson(settings): AppJson<CsvSettings>,
 ) -> Result<AppJson<CsvSettings>, AppError> {
     validate_csv_settings(&settings)?;
@@ -469,7 +482,7 @@ pub async fn csv_update(
         })
         .await?;
     info!(
-        user = %user.session.username,
+        user = %user.username(),
         field = %updated.field_separator.escape_default(),
         decimal = %updated.decimal_separator,
         "CSV separators changed"

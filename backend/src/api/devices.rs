@@ -4,19 +4,28 @@ use axum::extract::State;
 use shared::{DeviceInfo, GatewayDiagnostics, GatewayInfo, GatewayKind, GatewayLink, HourlyEnergy};
 
 use super::error::AppError;
-use super::extract::{AppJson, AppPath, CurrentUser, Installer};
+use super::extract::{AppJson, AppPath, CurrentUser};
 use crate::AppState;
 use crate::store::Period;
 
 /// `GET /api/gateways`.
 pub async fn gateways(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
 ) -> AppJson<Vec<GatewayInfo>> {
     let site = state.configuration.current();
+    // A tenant sees the gateways of their own devices only.
+    let shown = |gateway: &&shared::GatewayConfig| {
+        user.grant().devices.is_none()
+            || site
+                .devices
+                .iter()
+                .any(|device| device.gateway == gateway.id && user.sees(device.id))
+    };
     let gateways = site
         .gateways
         .iter()
+        .filter(shown)
         .map(|gateway| {
             let (kind, address) = match &gateway.link {
                 GatewayLink::Local { serial_port, .. } => (GatewayKind::Local, serial_port.clone()),
@@ -37,30 +46,39 @@ pub async fn gateways(
     AppJson(gateways)
 }
 
-/// `GET /api/devices`: every device with its latest values.
-pub async fn devices(
-    State(state): State<AppState>,
-    _user: CurrentUser,
-) -> AppJson<Vec<DeviceInfo>> {
-    AppJson(state.live.snapshot())
+/// `GET /api/devices`: every device the user may see, with its latest values.
+pub async fn devices(State(state): State<AppState>, user: CurrentUser) -> AppJson<Vec<DeviceInfo>> {
+    let mut devices = state.live.snapshot();
+    devices.retain(|device| user.sees(device.id));
+    AppJson(devices)
+}
+
+/// The live state of device `id`, if the user may see it (another tenant's device is as unknown
+/// as one that does not exist).
+fn visible_device(state: &AppState, user: &CurrentUser, id: u32) -> Result<DeviceInfo, AppError> {
+    state
+        .live
+        .get(id)
+        .filter(|_| user.sees(id))
+        .ok_or(AppError::NotFound)
 }
 
 /// `GET /api/devices/{id}`.
 pub async fn device(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     AppPath(id): AppPath<u32>,
 ) -> Result<AppJson<DeviceInfo>, AppError> {
-    state.live.get(id).map(AppJson).ok_or(AppError::NotFound)
+    visible_device(&state, &user, id).map(AppJson)
 }
 
 /// `GET /api/devices/{id}/energy/today`: consumption per local hour of today.
 pub async fn energy_today(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     AppPath(id): AppPath<u32>,
 ) -> Result<AppJson<HourlyEnergy>, AppError> {
-    let device = state.live.get(id).ok_or(AppError::NotFound)?;
+    let device = visible_device(&state, &user, id)?;
     let quantity = device.commodity.consumption_quantity();
     let store = state.store.clone();
     let today = store.today();
@@ -79,7 +97,7 @@ pub async fn energy_today(
 /// `GET /api/diagnostics`: bus statistics per gateway and device, for installers.
 pub async fn diagnostics(
     State(state): State<AppState>,
-    _user: Installer,
+    _user: CurrentUser,
 ) -> AppJson<Vec<GatewayDiagnostics>> {
     let site = state.configuration.current();
     let statistics = &state.acquisition.diagnostics;

@@ -9,10 +9,11 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
-use shared::Role;
+use shared::{Page, Role};
 
 use super::error::AppError;
 use crate::AppState;
+use crate::auth::Session;
 
 /// Describes a type in the OpenAPI document's `components.schemas` and answers a reference to it.
 pub type SchemaOf = fn(&mut SchemaGenerator) -> Schema;
@@ -26,35 +27,55 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 pub enum Access {
     /// Anyone, without a session: health, first-run setup, login, the API description.
     Public,
-    /// Any logged-in user.
-    User,
-    /// Those who may change the installation: administrators and installers (§8.1.1).
-    Installer,
+    /// Any session, even a locked one: unlocking it.
+    Session,
+    /// Any logged-in user whose session is not locked: their own account.
+    Account,
+    /// Users whose pages (§8.1.1, or a custom user's choice) include one of these.
+    Pages(&'static [Page]),
 }
 
 impl Access {
-    /// Whether a caller with `role` (None: no session) passes; the error says why not.
-    pub fn check(self, role: Option<Role>) -> Result<(), AppError> {
-        match (self, role) {
-            (Access::Public, _) => Ok(()),
-            (_, None) => Err(AppError::Unauthorized),
-            (Access::User, Some(_)) => Ok(()),
-            (Access::Installer, Some(role)) if self.roles().contains(&role) => Ok(()),
-            (Access::Installer, Some(_)) => Err(AppError::Forbidden),
+    /// Whether `session` (None: no session) passes; the error says why not.
+    pub fn check(self, session: Option<&Session>) -> Result<(), AppError> {
+        let Some(session) = session else {
+            return match self {
+                Access::Public => Ok(()),
+                _ => Err(AppError::Unauthorized),
+            };
+        };
+        match self {
+            Access::Public | Access::Session => Ok(()),
+            _ if session.locked => Err(AppError::Locked),
+            Access::Account => Ok(()),
+            Access::Pages(pages) if pages.iter().any(|page| session.grant.allows(*page)) => Ok(()),
+            Access::Pages(_) => Err(AppError::Forbidden),
         }
     }
 
-    /// The roles allowed in; empty for [`Access::Public`] (nobody needs one).
-    pub fn roles(self) -> &'static [Role] {
+    /// The pages that open the endpoint; empty when no page is needed.
+    pub fn pages(self) -> &'static [Page] {
         match self {
-            Access::Public => &[],
-            Access::User => &[
-                Role::Administrator,
-                Role::Installer,
-                Role::GreenUp,
-                Role::User,
-            ],
-            Access::Installer => &[Role::Administrator, Role::Installer],
+            Access::Public | Access::Session | Access::Account => &[],
+            Access::Pages(pages) => pages,
+        }
+    }
+
+    /// The built-in roles allowed in; empty for [`Access::Public`] (nobody needs one). Custom
+    /// users pass by their pages.
+    pub fn roles(self) -> Vec<Role> {
+        match self {
+            Access::Public => Vec::new(),
+            Access::Session | Access::Account => Role::ALL.to_vec(),
+            page_access => Role::ALL
+                .into_iter()
+                .filter(|role| {
+                    page_access
+                        .pages()
+                        .iter()
+                        .any(|page| role.pages().contains(page))
+                })
+                .collect(),
         }
     }
 }

@@ -24,6 +24,16 @@ pub enum AppError {
     ForeignOrigin,
     /// The user's role does not allow this.
     Forbidden,
+    /// The session is locked: only unlocking or logging out.
+    Locked,
+    /// Too many failed logins: try again after this many seconds.
+    TooManyAttempts(u64),
+    /// The one-time setup token is too old.
+    SetupTokenExpired,
+    /// The password given to confirm a change is wrong (field at fault).
+    WrongPassword(&'static str),
+    /// A wrong password or PIN for a locked session; this many tries are left.
+    UnlockFailed(u32),
     /// The request conflicts with the current state (code, message).
     Conflict(&'static str, &'static str),
     NotFound,
@@ -120,6 +130,43 @@ impl IntoResponse for AppError {
                 "error.forbidden",
                 "Your role does not allow this.".to_owned(),
                 None,
+            ),
+            AppError::Locked => (
+                StatusCode::LOCKED,
+                "error.session_locked",
+                "The session is locked: unlock it with your password or PIN.".to_owned(),
+                None,
+            ),
+            AppError::TooManyAttempts(seconds) => {
+                let body = ApiError {
+                    message: format!("Too many failed logins: try again in {seconds} s."),
+                    code: "error.too_many_attempts".to_owned(),
+                    field: None,
+                };
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(axum::http::header::RETRY_AFTER, seconds.to_string())],
+                    axum::Json(body),
+                )
+                    .into_response();
+            }
+            AppError::SetupTokenExpired => (
+                StatusCode::FORBIDDEN,
+                "error.token_expired",
+                "This setup token has expired: restart the server to get a new one.".to_owned(),
+                Some("token".to_owned()),
+            ),
+            AppError::WrongPassword(field) => (
+                StatusCode::BAD_REQUEST,
+                "error.password_wrong",
+                "The password is wrong.".to_owned(),
+                Some(field.to_owned()),
+            ),
+            AppError::UnlockFailed(left) => (
+                StatusCode::UNAUTHORIZED,
+                "error.unlock_failed",
+                format!("Wrong password or PIN: {left} tries left."),
+                Some("secret".to_owned()),
             ),
             AppError::Conflict(code, message) => {
                 (StatusCode::CONFLICT, code, message.to_owned(), None)

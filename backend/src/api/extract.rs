@@ -1,6 +1,8 @@
 //! Extractors whose failures come out as `ApiError` JSON like every other error.
 
-use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -8,7 +10,7 @@ use axum_extra::extract::CookieJar;
 
 use super::error::AppError;
 use crate::AppState;
-use crate::auth::{SESSION_COOKIE, Session};
+use crate::auth::{Grant, SESSION_COOKIE, Session};
 
 /// A JSON body; a malformed one is a 400 `ApiError`.
 #[derive(Debug, FromRequest)]
@@ -33,6 +35,8 @@ pub struct AppPath<T>(pub T);
 pub struct AppQuery<T>(pub T);
 
 /// The logged-in user of the request; without an open session the request is refused with 401.
+/// The route's guard has checked the session against the route's access rule already and left
+/// it in the request, so it is looked up once.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub session: Session,
@@ -47,6 +51,28 @@ impl CurrentUser {
         let session = state.sessions.touch(&token)?;
         Some(CurrentUser { session, token })
     }
+
+    fn of_request(parts: &Parts, state: &AppState) -> Option<CurrentUser> {
+        parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .or_else(|| CurrentUser::find(&parts.headers, state))
+    }
+
+    pub fn username(&self) -> &str {
+        &self.session.grant.username
+    }
+
+    /// The user's rights: role, pages and, for a tenant, devices.
+    pub fn grant(&self) -> &Grant {
+        &self.session.grant
+    }
+
+    /// Whether the user may see device `id` (a tenant sees only their own).
+    pub fn sees(&self, id: u32) -> bool {
+        self.session.grant.sees(id)
+    }
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -56,7 +82,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        CurrentUser::find(&parts.headers, state).ok_or(AppError::Unauthorized)
+        CurrentUser::of_request(parts, state).ok_or(AppError::Unauthorized)
     }
 }
 
@@ -67,26 +93,26 @@ impl OptionalFromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(CurrentUser::find(&parts.headers, state))
+        Ok(CurrentUser::of_request(parts, state))
     }
 }
 
-/// A logged-in user allowed to change the installation: an administrator or an installer
-/// (§8.1.1). Anyone else gets 403.
-#[derive(Debug, Clone)]
-pub struct Installer(pub CurrentUser);
+/// The address of the client, for login throttling. Served without it (a server started without
+/// connection information) the request fails loudly rather than throttle everyone as one.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub IpAddr);
 
-impl FromRequestParts<AppState> for Installer {
+impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        _state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let user = CurrentUser::find(&parts.headers, state).ok_or(AppError::Unauthorized)?;
-        match user.session.role {
-            shared::Role::Administrator | shared::Role::Installer => Ok(Installer(user)),
-            _ => Err(AppError::Forbidden),
-        }
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| ClientAddress(info.0.ip()))
+            .ok_or_else(|| AppError::Internal("served without the clients' addresses".into()))
     }
 }

@@ -17,7 +17,7 @@ use shared::{
 use tracing::info;
 
 use super::error::AppError;
-use super::extract::{AppJson, AppPath, Installer};
+use super::extract::{AppJson, AppPath, CurrentUser};
 use crate::AppState;
 
 /// The load type devices fall back to when theirs is erased.
@@ -154,7 +154,7 @@ impl Record for PanelBoard {
 /// Adds `record` with a new id; checked before the id is given, so it is judged as a newcomer.
 async fn create<R: Record>(
     state: &AppState,
-    user: &Installer,
+    user: &CurrentUser,
     mut record: R,
 ) -> Result<(StatusCode, AppJson<R>), AppError> {
     record.normalise();
@@ -168,14 +168,14 @@ async fn create<R: Record>(
             Ok(record)
         })
         .await?;
-    info!(user = %user.0.session.username, id = %created.id(), "{} created", R::NAME);
+    info!(user = %user.username(), id = %created.id(), "{} created", R::NAME);
     Ok((StatusCode::CREATED, AppJson(created)))
 }
 
 /// Replaces the record `id` with `record`.
 async fn update<R: Record>(
     state: &AppState,
-    user: &Installer,
+    user: &CurrentUser,
     id: R::Id,
     mut record: R,
 ) -> Result<AppJson<R>, AppError> {
@@ -193,14 +193,14 @@ async fn update<R: Record>(
             Ok(record)
         })
         .await?;
-    info!(user = %user.0.session.username, id = %updated.id(), "{} changed", R::NAME);
+    info!(user = %user.username(), id = %updated.id(), "{} changed", R::NAME);
     Ok(AppJson(updated))
 }
 
 /// Erases the record `id` after letting go of what refers to it.
 async fn erase<R: Record>(
     state: &AppState,
-    user: &Installer,
+    user: &CurrentUser,
     id: R::Id,
 ) -> Result<StatusCode, AppError> {
     let erased = id.clone();
@@ -215,7 +215,7 @@ async fn erase<R: Record>(
             Ok(())
         })
         .await?;
-    info!(user = %user.0.session.username, id = %erased, "{} erased", R::NAME);
+    info!(user = %user.username(), id = %erased, "{} erased", R::NAME);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -224,7 +224,7 @@ macro_rules! record_handlers {
     ($record:ty, $id:ty, $create:ident, $update:ident, $delete:ident) => {
         pub async fn $create(
             State(state): State<AppState>,
-            user: Installer,
+            user: CurrentUser,
             AppJson(record): AppJson<$record>,
         ) -> Result<(StatusCode, AppJson<$record>), AppError> {
             create(&state, &user, record).await
@@ -232,7 +232,7 @@ macro_rules! record_handlers {
 
         pub async fn $update(
             State(state): State<AppState>,
-            user: Installer,
+            user: CurrentUser,
             AppPath(id): AppPath<$id>,
             AppJson(record): AppJson<$record>,
         ) -> Result<AppJson<$record>, AppError> {
@@ -241,7 +241,7 @@ macro_rules! record_handlers {
 
         pub async fn $delete(
             State(state): State<AppState>,
-            user: Installer,
+            user: CurrentUser,
             AppPath(id): AppPath<$id>,
         ) -> Result<StatusCode, AppError> {
             erase::<$record>(&state, &user, id).await
@@ -266,7 +266,7 @@ record_handlers!(
 /// `PUT /api/config/recording`: the sample rate. Values already recorded keep their rate.
 pub async fn update_recording(
     State(state): State<AppState>,
-    Installer(user): Installer,
+    user: CurrentUser,
     AppJson(recording): AppJson<Recording>,
 ) -> Result<AppJson<Recording>, AppError> {
     validate_recording(&recording)?;
@@ -277,6 +277,6 @@ pub async fn update_recording(
             Ok(recording)
         })
         .await?;
-    info!(user = %user.session.username, minutes = updated.sample_minutes, "sample rate changed");
+    info!(user = %user.username(), minutes = updated.sample_minutes, "sample rate changed");
     Ok(AppJson(updated))
 }

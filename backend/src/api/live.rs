@@ -12,8 +12,10 @@ use tokio::sync::broadcast::error::RecvError;
 use super::error::AppError;
 use super::extract::CurrentUser;
 use crate::AppState;
+use crate::auth::Session;
 
-/// How often an open socket re-checks that its session is still open (logout closes it).
+/// How often an idle socket re-checks that its session is still open and unlocked (logout and
+/// lock close it).
 const SESSION_CHECK: Duration = Duration::from_secs(5);
 
 /// Upgrades to a WebSocket after checking the session and that the page comes from this server.
@@ -46,17 +48,29 @@ fn same_origin(headers: &HeaderMap) -> bool {
 
 async fn push(mut socket: WebSocket, state: AppState, token: String) {
     let mut changes = state.live.subscribe();
-    if send_snapshot(&mut socket, &state).await.is_err() {
+    let Some(session) = still_allowed(&state, &token) else {
+        return;
+    };
+    if send_snapshot(&mut socket, &state, &session).await.is_err() {
         return;
     }
     let mut session_check = tokio::time::interval(SESSION_CHECK);
     loop {
         tokio::select! {
             change = changes.recv() => {
+                // Each message is checked against the session as it is now: a tenant's devices,
+                // a right taken away, a lock or a logout count from the next message on.
+                let Some(session) = still_allowed(&state, &token) else {
+                    let _ = socket.send(Message::Close(None)).await;
+                    break;
+                };
                 let sent = match change {
-                    Ok(device) => send(&mut socket, &LiveMessage::Device(device)).await,
+                    Ok(device) if session.grant.sees(device.id) => {
+                        send(&mut socket, &LiveMessage::Device(device)).await
+                    }
+                    Ok(_) => Ok(()),
                     // Too slow a client: catch up with the whole state rather than drop values.
-                    Err(RecvError::Lagged(_)) => send_snapshot(&mut socket, &state).await,
+                    Err(RecvError::Lagged(_)) => send_snapshot(&mut socket, &state, &session).await,
                     Err(RecvError::Closed) => break,
                 };
                 if sent.is_err() {
@@ -70,7 +84,7 @@ async fn push(mut socket: WebSocket, state: AppState, token: String) {
                 }
             }
             _ = session_check.tick() => {
-                if !state.sessions.is_open(&token) {
+                if still_allowed(&state, &token).is_none() {
                     let _ = socket.send(Message::Close(None)).await;
                     break;
                 }
@@ -79,9 +93,22 @@ async fn push(mut socket: WebSocket, state: AppState, token: String) {
     }
 }
 
-async fn send_snapshot(socket: &mut WebSocket, state: &AppState) -> Result<(), axum::Error> {
+/// The socket's session if it may still receive live values: open (without refreshing its idle
+/// timer), not locked, and still allowed the live values.
+fn still_allowed(state: &AppState, token: &str) -> Option<Session> {
+    let session = state.sessions.peek(token)?;
+    super::LIVE.check(Some(&session)).is_ok().then_some(session)
+}
+
+async fn send_snapshot(
+    socket: &mut WebSocket,
+    state: &AppState,
+    session: &Session,
+) -> Result<(), axum::Error> {
     for device in state.live.snapshot() {
-        send(socket, &LiveMessage::Device(device)).await?;
+        if session.grant.sees(device.id) {
+            send(socket, &LiveMessage::Device(device)).await?;
+        }
     }
     Ok(())
 }

@@ -14,6 +14,8 @@ mod installation;
 mod live;
 mod openapi;
 mod outputs;
+mod services;
+mod users;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -22,8 +24,9 @@ use axum::response::{IntoResponse, Response};
 use shared::{
     Commodity, ConsumptionHistogram, CsvSettings, DeviceConfig, DeviceInfo, DeviceStatistics,
     GatewayConfig, GatewayDiagnostics, GatewayInfo, Health, HistogramPeriod, HourlyEnergy,
-    LiveMessage, LoadType, LoginRequest, MeasureGroup, PanelBoard, Recording, SessionInfo,
-    SetupRequest, SetupStatus, SiteConfig,
+    LiveMessage, LoadType, LoginRequest, MeasureGroup, Page, PanelBoard, PasswordChange, PinChange,
+    Recording, ServiceAccounts, SessionInfo, SetupRequest, SetupStatus, SiteConfig, UnlockRequest,
+    UserAccount, UserForm,
 };
 
 pub use endpoints::{Access, Endpoint};
@@ -35,9 +38,22 @@ use crate::acquisition::TestReport;
 /// Request bodies are small forms; refuse anything larger before parsing it.
 const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
+/// Configuring the installation: gateways, devices, loads, groups, panel boards, diagnostics.
+const SYSTEM: Access = Access::Pages(&[Page::System]);
+/// Live values of devices: My panel board, and the configuration pages that show statuses.
+const LIVE: Access = Access::Pages(&[Page::PanelBoard, Page::System]);
+/// Histograms, statistics and their CSV.
+const CONSUMPTION: Access = Access::Pages(&[Page::Consumption]);
+/// The CSV separators: read by the consumption pages, set in the configuration.
+const CSV_READ: Access = Access::Pages(&[Page::Consumption, Page::System]);
+/// Managing users: administrators and greenUp only.
+const USERS: Access = Access::Pages(&[Page::Users]);
+/// The box's own settings and the accounts of outside services.
+const WEB_SERVER: Access = Access::Pages(&[Page::WebServer]);
+
 /// Every `/api` endpoint. Adding a route means adding it here, with its access rule.
 pub fn endpoints() -> Vec<Endpoint> {
-    use Access::{Installer, Public, User};
+    use Access::{Account, Public, Session};
     vec![
         // Account and session.
         Endpoint::get("/api/health", Public, account::health)
@@ -64,21 +80,92 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::get("/api/session", Public, account::session)
             .describe("account", "session", "Who is logged in; null without a session")
             .returns::<Option<SessionInfo>>(200),
+        Endpoint::post("/api/lock", Session, account::lock)
+            .describe(
+                "account",
+                "lock",
+                "Locks the session (§8.1.4): it stays open but answers 423 until unlocked",
+            )
+            .returns::<SessionInfo>(200),
+        Endpoint::post("/api/unlock", Session, account::unlock)
+            .describe(
+                "account",
+                "unlock",
+                "Unlocks a locked session with the user's password or PIN; five wrong ones close it",
+            )
+            .accepts::<UnlockRequest>()
+            .returns::<SessionInfo>(200),
+        Endpoint::put("/api/account/password", Account, account::change_password)
+            .describe(
+                "account",
+                "changePassword",
+                "Changes one's own password; one's other sessions are closed",
+            )
+            .accepts::<PasswordChange>()
+            .returns_nothing(204),
+        Endpoint::put("/api/account/pin", Account, account::change_pin)
+            .describe(
+                "account",
+                "changePin",
+                "Chooses (4 to 8 digits) or clears the PIN that unlocks one's locked session",
+            )
+            .accepts::<PinChange>()
+            .returns::<SessionInfo>(200),
         Endpoint::get("/api/openapi.json", Public, openapi::serve)
             .describe("account", "openapi", "This document (OpenAPI 3.1)")
             .returns::<serde_json::Value>(200),
+        // Users (§8.1.2, §8.1.3) and the Web Server configuration.
+        Endpoint::get("/api/users", USERS, users::list)
+            .describe("users", "listUsers", "Every user with role, pages, devices and state; never a password")
+            .returns::<Vec<UserAccount>>(200),
+        Endpoint::post("/api/users", USERS, users::create)
+            .describe(
+                "users",
+                "createUser",
+                "Adds a user: a built-in role or chosen pages, optionally limited to some devices (a tenant)",
+            )
+            .accepts::<UserForm>()
+            .returns::<UserAccount>(201),
+        Endpoint::put("/api/users/{username}", USERS, users::update)
+            .describe(
+                "users",
+                "updateUser",
+                "Changes a user, disables them or resets their password (their sessions close); an enabled administrator always remains",
+            )
+            .path_parameter::<String>("username", "User name")
+            .accepts::<UserForm>()
+            .returns::<UserAccount>(200),
+        Endpoint::delete("/api/users/{username}", USERS, users::delete)
+            .describe("users", "deleteUser", "Erases a user (never the last administrator)")
+            .path_parameter::<String>("username", "User name")
+            .returns_nothing(204),
+        Endpoint::get("/api/config/services", WEB_SERVER, services::get)
+            .describe(
+                "web server",
+                "getServiceAccounts",
+                "E-mail, SFTP and Telegram accounts; passwords and tokens only say whether they are set",
+            )
+            .returns::<ServiceAccounts>(200),
+        Endpoint::put("/api/config/services", WEB_SERVER, services::update)
+            .describe(
+                "web server",
+                "updateServiceAccounts",
+                "Sets the accounts; a secret with a value replaces the stored one, set=false erases it, set=true without a value keeps it",
+            )
+            .accepts::<ServiceAccounts>()
+            .returns::<ServiceAccounts>(200),
         // Live values.
-        Endpoint::get("/api/gateways", User, devices::gateways)
+        Endpoint::get("/api/gateways", LIVE, devices::gateways)
             .describe("live", "listGateways", "Gateways as My panel board groups devices")
             .returns::<Vec<GatewayInfo>>(200),
-        Endpoint::get("/api/devices", User, devices::devices)
+        Endpoint::get("/api/devices", LIVE, devices::devices)
             .describe("live", "listDevices", "Every device with its status and latest values")
             .returns::<Vec<DeviceInfo>>(200),
-        Endpoint::get("/api/devices/{id}", User, devices::device)
+        Endpoint::get("/api/devices/{id}", LIVE, devices::device)
             .describe("live", "getDevice", "One device with its status and latest values")
             .path_parameter::<u32>("id", "Device id")
             .returns::<DeviceInfo>(200),
-        Endpoint::get("/api/devices/{id}/energy/today", User, devices::energy_today)
+        Endpoint::get("/api/devices/{id}/energy/today", LIVE, devices::energy_today)
             .describe(
                 "history",
                 "energyToday",
@@ -86,14 +173,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             )
             .path_parameter::<u32>("id", "Device id")
             .returns::<HourlyEnergy>(200),
-        Endpoint::get("/api/live", User, live::live)
+        Endpoint::get("/api/live", LIVE, live::live)
             .describe(
                 "live",
                 "liveUpdates",
                 "WebSocket: every change of a device's status or values, as it happens",
             )
             .websocket::<LiveMessage>(),
-        Endpoint::get("/api/diagnostics", Installer, devices::diagnostics)
+        Endpoint::get("/api/diagnostics", SYSTEM, devices::diagnostics)
             .describe(
                 "diagnostics",
                 "busDiagnostics",
@@ -101,17 +188,17 @@ pub fn endpoints() -> Vec<Endpoint> {
             )
             .returns::<Vec<GatewayDiagnostics>>(200),
         // Configuration of the installation.
-        Endpoint::get("/api/catalog", Installer, configuration::catalog)
+        Endpoint::get("/api/catalog", SYSTEM, configuration::catalog)
             .describe("configuration", "listModels", "Device models the catalog knows")
             .returns::<Vec<configuration::ModelSummary>>(200),
-        Endpoint::get("/api/config", Installer, configuration::site)
+        Endpoint::get("/api/config", SYSTEM, configuration::site)
             .describe("configuration", "getInstallation", "Gateways and devices as configured")
             .returns::<SiteConfig>(200),
-        Endpoint::post("/api/config/gateways", Installer, configuration::create_gateway)
+        Endpoint::post("/api/config/gateways", SYSTEM, configuration::create_gateway)
             .describe("configuration", "createGateway", "Adds a Modbus TCP gateway or a smart meter (HAN/P1) port")
             .accepts::<GatewayConfig>()
             .returns::<GatewayConfig>(201),
-        Endpoint::put("/api/config/gateways/{id}", Installer, configuration::update_gateway)
+        Endpoint::put("/api/config/gateways/{id}", SYSTEM, configuration::update_gateway)
             .describe(
                 "configuration",
                 "updateGateway",
@@ -120,7 +207,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             .path_parameter::<u32>("id", "Gateway id")
             .accepts::<GatewayConfig>()
             .returns::<GatewayConfig>(200),
-        Endpoint::delete("/api/config/gateways/{id}", Installer, configuration::delete_gateway)
+        Endpoint::delete("/api/config/gateways/{id}", SYSTEM, configuration::delete_gateway)
             .describe(
                 "configuration",
                 "deleteGateway",
@@ -130,31 +217,31 @@ pub fn endpoints() -> Vec<Endpoint> {
             .returns_nothing(204),
         Endpoint::post(
             "/api/config/gateways/{id}/test",
-            Installer,
+            SYSTEM,
             configuration::test_gateway,
         )
         .describe("configuration", "testGateway", "Checks that the gateway answers")
         .path_parameter::<u32>("id", "Gateway id")
         .returns::<TestReport>(200),
-        Endpoint::post("/api/config/devices", Installer, configuration::create_device)
+        Endpoint::post("/api/config/devices", SYSTEM, configuration::create_device)
             .describe("configuration", "createDevice", "Adds a device to a gateway")
             .accepts::<DeviceConfig>()
             .returns::<DeviceConfig>(201),
-        Endpoint::put("/api/config/devices/{id}", Installer, configuration::update_device)
+        Endpoint::put("/api/config/devices/{id}", SYSTEM, configuration::update_device)
             .describe("configuration", "updateDevice", "Changes a device or switches it on or off")
             .path_parameter::<u32>("id", "Device id")
             .accepts::<DeviceConfig>()
             .returns::<DeviceConfig>(200),
-        Endpoint::delete("/api/config/devices/{id}", Installer, configuration::delete_device)
+        Endpoint::delete("/api/config/devices/{id}", SYSTEM, configuration::delete_device)
             .describe("configuration", "deleteDevice", "Removes a device (its history stays)")
             .path_parameter::<u32>("id", "Device id")
             .returns_nothing(204),
         // Loads, groups, panel boards and the sample rate.
-        Endpoint::post("/api/config/loads", Installer, installation::create_load)
+        Endpoint::post("/api/config/loads", SYSTEM, installation::create_load)
             .describe("installation", "createLoad", "Adds a user-made load type (14 at most)")
             .accepts::<LoadType>()
             .returns::<LoadType>(201),
-        Endpoint::put("/api/config/loads/{id}", Installer, installation::update_load)
+        Endpoint::put("/api/config/loads/{id}", SYSTEM, installation::update_load)
             .describe(
                 "installation",
                 "updateLoad",
@@ -163,7 +250,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             .path_parameter::<String>("id", "Load type id")
             .accepts::<LoadType>()
             .returns::<LoadType>(200),
-        Endpoint::delete("/api/config/loads/{id}", Installer, installation::delete_load)
+        Endpoint::delete("/api/config/loads/{id}", SYSTEM, installation::delete_load)
             .describe(
                 "installation",
                 "deleteLoad",
@@ -171,11 +258,11 @@ pub fn endpoints() -> Vec<Endpoint> {
             )
             .path_parameter::<String>("id", "Load type id")
             .returns_nothing(204),
-        Endpoint::post("/api/config/groups", Installer, installation::create_group)
+        Endpoint::post("/api/config/groups", SYSTEM, installation::create_group)
             .describe("installation", "createGroup", "Adds a measure group")
             .accepts::<MeasureGroup>()
             .returns::<MeasureGroup>(201),
-        Endpoint::put("/api/config/groups/{id}", Installer, installation::update_group)
+        Endpoint::put("/api/config/groups/{id}", SYSTEM, installation::update_group)
             .describe(
                 "installation",
                 "updateGroup",
@@ -184,7 +271,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             .path_parameter::<u32>("id", "Measure group id")
             .accepts::<MeasureGroup>()
             .returns::<MeasureGroup>(200),
-        Endpoint::delete("/api/config/groups/{id}", Installer, installation::delete_group)
+        Endpoint::delete("/api/config/groups/{id}", SYSTEM, installation::delete_group)
             .describe(
                 "installation",
                 "deleteGroup",
@@ -192,13 +279,13 @@ pub fn endpoints() -> Vec<Endpoint> {
             )
             .path_parameter::<u32>("id", "Measure group id")
             .returns_nothing(204),
-        Endpoint::post("/api/config/panel-boards", Installer, installation::create_panel_board)
+        Endpoint::post("/api/config/panel-boards", SYSTEM, installation::create_panel_board)
             .describe("installation", "createPanelBoard", "Adds a panel board")
             .accepts::<PanelBoard>()
             .returns::<PanelBoard>(201),
         Endpoint::put(
             "/api/config/panel-boards/{id}",
-            Installer,
+            SYSTEM,
             installation::update_panel_board,
         )
         .describe(
@@ -211,7 +298,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         .returns::<PanelBoard>(200),
         Endpoint::delete(
             "/api/config/panel-boards/{id}",
-            Installer,
+            SYSTEM,
             installation::delete_panel_board,
         )
         .describe(
@@ -221,7 +308,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         )
         .path_parameter::<u32>("id", "Panel board id")
         .returns_nothing(204),
-        Endpoint::put("/api/config/recording", Installer, installation::update_recording)
+        Endpoint::put("/api/config/recording", SYSTEM, installation::update_recording)
             .describe(
                 "installation",
                 "updateRecording",
@@ -229,7 +316,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             )
             .accepts::<Recording>()
             .returns::<Recording>(200),
-        Endpoint::post("/api/config/devices/test", Installer, configuration::test_device)
+        Endpoint::post("/api/config/devices/test", SYSTEM, configuration::test_device)
             .describe(
                 "configuration",
                 "testDevice",
@@ -238,7 +325,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             .accepts::<DeviceConfig>()
             .returns::<TestReport>(200),
         // Consumption pages (§8.2.2) and their CSV (§8.2.2.6, §8.4.1).
-        Endpoint::get("/api/consumption", User, consumption::consumption_get)
+        Endpoint::get("/api/consumption", CONSUMPTION, consumption::consumption_get)
             .describe(
                 "history",
                 "getConsumption",
@@ -249,7 +336,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             .query_parameter::<HistogramPeriod>("period", false, "day (default, per hour), month (per day), year (per month) or decade (per year)")
             .query_parameter::<String>("date", false, "Any day of the period, YYYY-MM-DD (default today, local time)")
             .returns::<ConsumptionHistogram>(200),
-        Endpoint::get("/api/consumption/datalogger.csv", User, consumption::datalogger_get)
+        Endpoint::get("/api/consumption/datalogger.csv", CONSUMPTION, consumption::datalogger_get)
             .describe(
                 "history",
                 "downloadConsumption",
@@ -261,14 +348,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             .query_parameter::<String>("date", false, "As for /api/consumption")
             .query_parameter::<String>("lang", false, "Language of the column names: en (default) or fr")
             .returns_text(200, "text/csv"),
-        Endpoint::get("/api/consumption/scopes", User, consumption::scopes_get)
+        Endpoint::get("/api/consumption/scopes", CONSUMPTION, consumption::scopes_get)
             .describe(
                 "history",
                 "listConsumptionScopes",
                 "The load types, measure groups and devices the consumption pages can show, and the CSV separators",
             )
             .returns::<shared::ConsumptionScopes>(200),
-        Endpoint::get("/api/devices/{id}/statistics", User, consumption::statistics_get)
+        Endpoint::get("/api/devices/{id}/statistics", CONSUMPTION, consumption::statistics_get)
             .describe(
                 "history",
                 "getDeviceStatistics",
@@ -278,10 +365,10 @@ pub fn endpoints() -> Vec<Endpoint> {
             .query_parameter::<HistogramPeriod>("period", false, "day (default), month, year or decade")
             .query_parameter::<String>("date", false, "Any day of the period, YYYY-MM-DD (default today)")
             .returns::<DeviceStatistics>(200),
-        Endpoint::get("/api/config/csv", User, consumption::csv_get)
+        Endpoint::get("/api/config/csv", CSV_READ, consumption::csv_get)
             .describe("installation", "getCsvSettings", "The CSV files' field and decimal separators")
             .returns::<CsvSettings>(200),
-        Endpoint::put("/api/config/csv", Installer, consumption::csv_update)
+        Endpoint::put("/api/config/csv", SYSTEM, consumption::csv_update)
             .describe(
                 "installation",
                 "updateCsvSettings",
@@ -290,7 +377,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             .accepts::<CsvSettings>()
             .returns::<CsvSettings>(200),
         // Inputs and outputs of I/O modules.
-        Endpoint::get("/api/devices/{id}/io", User, outputs::device_io_get)
+        Endpoint::get("/api/devices/{id}/io", LIVE, outputs::device_io_get)
             .describe(
                 "live",
                 "getDeviceIo",
@@ -300,7 +387,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             .returns::<shared::DeviceIo>(200),
         Endpoint::post(
             "/api/devices/{id}/outputs/{output}",
-            Installer,
+            SYSTEM,
             outputs::output_command,
         )
         .describe(
@@ -332,11 +419,17 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
 }
 
-/// Lets a request through only when its session's role passes the endpoint's access rule.
-async fn guard(access: Access, state: AppState, request: Request, next: Next) -> Response {
-    let role = extract::CurrentUser::find(request.headers(), &state).map(|user| user.session.role);
-    match access.check(role) {
-        Ok(()) => next.run(request).await,
+/// Lets a request through only when its session passes the endpoint's access rule, and leaves
+/// the session in the request for the handler.
+async fn guard(access: Access, state: AppState, mut request: Request, next: Next) -> Response {
+    let user = extract::CurrentUser::find(request.headers(), &state);
+    match access.check(user.as_ref().map(|user| &user.session)) {
+        Ok(()) => {
+            if let Some(user) = user {
+                request.extensions_mut().insert(user);
+            }
+            next.run(request).await
+        }
         Err(error) => error.into_response(),
     }
 }

@@ -47,7 +47,9 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
             "title": "Energy web server API",
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Everything the web app does goes through this API. Sessions are \
-                cookies set by login; routes with `x-roles` need one of those roles. Errors are \
+                cookies set by login; routes with `x-pages` need a user allowed one of those pages \
+                (`x-roles`: the built-in roles that are; custom users by their chosen pages), and \
+                a locked session (423) only unlocks. Tenants see only their own devices. Errors are \
                 `ApiError` bodies: an English message, a translation key and, for bad input, \
                 the field at fault.",
         },
@@ -121,6 +123,7 @@ fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator, error_schema:
         "default".into(),
         json!({
             "description": "Refused or failed: 400 bad input, 401 no session, 403 role not allowed, \
+                423 session locked, 429 too many failed logins (Retry-After), \
                 404 unknown id, 409 conflict with the current state, 500 server fault",
             "content": {"application/json": {"schema": error_schema}},
         }),
@@ -134,6 +137,9 @@ fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator, error_schema:
         access => {
             operation.insert("security".into(), json!([{"session": []}]));
             operation.insert("x-roles".into(), json!(access.roles()));
+            if !access.pages().is_empty() {
+                operation.insert("x-pages".into(), json!(access.pages()));
+            }
         }
     }
     operation.into()

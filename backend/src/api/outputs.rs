@@ -8,7 +8,7 @@ use shared::{DeviceIo, OutputAction, OutputCommand, OutputResult, validate_outpu
 use tracing::info;
 
 use super::error::AppError;
-use super::extract::{AppJson, AppPath, CurrentUser, Installer};
+use super::extract::{AppJson, AppPath, CurrentUser};
 use crate::AppState;
 use crate::acquisition::device_io;
 
@@ -16,14 +16,14 @@ use crate::acquisition::device_io;
 /// states (empty lists for a device without any).
 pub async fn device_io_get(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     AppPath(id): AppPath<u32>,
 ) -> Result<AppJson<DeviceIo>, AppError> {
     let site = state.configuration.current();
     let device = site
         .devices
         .iter()
-        .find(|device| device.id == id)
+        .find(|device| device.id == id && user.sees(id))
         .ok_or(AppError::NotFound)?;
     let io = match state.configuration.catalog().get(&device.model) {
         Some(profile) => device_io(device, profile, &state.acquisition.io.get(id)),
@@ -39,7 +39,7 @@ pub async fn device_io_get(
 /// answers with what the device made of it.
 pub async fn output_command(
     State(state): State<AppState>,
-    Installer(user): Installer,
+    user: CurrentUser,
     AppPath((id, output)): AppPath<(u32, u8)>,
     AppJson(command): AppJson<OutputCommand>,
 ) -> Result<AppJson<OutputResult>, AppError> {
@@ -47,7 +47,7 @@ pub async fn output_command(
     let device = site
         .devices
         .iter()
-        .find(|device| device.id == id)
+        .find(|device| device.id == id && user.sees(id))
         .ok_or(AppError::NotFound)?;
     let gateway_enabled = site
         .gateways
@@ -77,7 +77,7 @@ pub async fn output_command(
         .command_output(device, spec, on, pulse)
         .await;
     info!(
-        user = %user.session.username,
+        user = %user.username(),
         device = id,
         output,
         action = ?command.action,

@@ -1,8 +1,12 @@
-//! Who may use the server: the one-time setup, password hashing and sessions.
+//! Who may use the server: the one-time setup, password hashing, sessions, login throttling and
+//! the TLS certificate.
 
 pub mod password;
 mod sessions;
 mod setup;
+pub mod throttle;
+pub mod tls;
 
-pub use sessions::{SESSION_COOKIE, Session, Sessions};
-pub use setup::{SETUP_TOKEN_FILE, SetupToken};
+pub use sessions::{Grant, MAX_UNLOCK_FAILURES, SESSION_COOKIE, Session, Sessions, UnlockFailure};
+pub use setup::{SETUP_TOKEN_FILE, SETUP_TOKEN_LIFETIME, SetupToken};
+pub use throttle::Throttle;

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rand::RngCore;
 use tracing::warn;
@@ -12,16 +13,27 @@ use super::sessions::hex;
 /// The file in the data directory that holds the token while setup is open.
 pub const SETUP_TOKEN_FILE: &str = "setup-token";
 
+/// How long a setup token works. A box left unconfigured does not keep a way in open for ever;
+/// restarting it makes a new token.
+pub const SETUP_TOKEN_LIFETIME: Duration = Duration::from_secs(60 * 60);
+
 /// The open setup, if any.
 #[derive(Debug, Clone)]
 pub struct SetupToken {
     token: Arc<Mutex<Option<String>>>,
     file: PathBuf,
+    expires: Option<Instant>,
 }
 
 impl SetupToken {
-    /// Opens setup with a new random token written (owner-readable only) to the data directory.
+    /// Opens setup with a new random token written (owner-readable only) to the data directory,
+    /// working for [`SETUP_TOKEN_LIFETIME`].
     pub fn open(data_dir: &Path) -> std::io::Result<SetupToken> {
+        SetupToken::open_for(data_dir, SETUP_TOKEN_LIFETIME)
+    }
+
+    /// Opens setup with a token that works for `lifetime`.
+    pub fn open_for(data_dir: &Path, lifetime: Duration) -> std::io::Result<SetupToken> {
         let mut bytes = [0u8; 24];
         rand::rng().fill_bytes(&mut bytes);
         let token = hex(&bytes);
@@ -30,6 +42,7 @@ impl SetupToken {
         Ok(SetupToken {
             token: Arc::new(Mutex::new(Some(token))),
             file,
+            expires: Some(Instant::now() + lifetime),
         })
     }
 
@@ -44,7 +57,14 @@ impl SetupToken {
         SetupToken {
             token: Arc::new(Mutex::new(None)),
             file,
+            expires: None,
         }
+    }
+
+    /// Whether the open token is too old to be used.
+    pub fn expired(&self) -> bool {
+        self.expires
+            .is_some_and(|expires| Instant::now() >= expires)
     }
 
     /// The token, while setup is open.
@@ -55,10 +75,12 @@ impl SetupToken {
             .clone()
     }
 
-    /// Whether `candidate` is the open token (compared in constant time).
+    /// Whether `candidate` is the open token (compared in constant time) and still valid.
     pub fn matches(&self, candidate: &str) -> bool {
-        self.current()
-            .is_some_and(|token| constant_time_equal(token.as_bytes(), candidate.as_bytes()))
+        !self.expired()
+            && self
+                .current()
+                .is_some_and(|token| constant_time_equal(token.as_bytes(), candidate.as_bytes()))
     }
 
     /// Closes setup for good: the token works once.
@@ -118,5 +140,14 @@ mod tests {
         setup.consume();
         assert!(!setup.matches(&token));
         assert!(!file.exists());
+    }
+
+    #[test]
+    fn an_old_token_no_longer_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let setup = SetupToken::open_for(dir.path(), Duration::ZERO).unwrap();
+        let token = setup.current().unwrap();
+        assert!(setup.expired());
+        assert!(!setup.matches(&token));
     }
 }

@@ -79,6 +79,7 @@ mod counter;
 pub mod demo_history;
 mod recorder;
 mod rollup;
+mod users;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -89,8 +90,7 @@ use redb::{
     Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata,
     TableDefinition, WriteTransaction,
 };
-use serde::{Deserialize, Serialize};
-use shared::{Quantity, Role, Unit};
+use shared::{Quantity, Unit};
 use thiserror::Error;
 use tracing::{info, warn};
 
@@ -98,6 +98,7 @@ pub use calendar::system_zone;
 pub use chrono_tz::Tz;
 pub use codec::DecodeError;
 pub use recorder::{SamplePeriod, run as run_recorder};
+pub use users::StoredUser;
 
 use calendar::Calendar;
 use codec::{BatchEntry, Point, Slot};
@@ -180,15 +181,6 @@ storage_error_from!(
     redb::StorageError,
     redb::CommitError
 );
-
-/// A user account as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredUser {
-    pub username: String,
-    pub role: Role,
-    /// argon2id PHC string.
-    pub password_hash: String,
-}
 
 /// One value to record. For a gauge, `min` and `max` are the extremes of the readings of the
 /// sample period and `value` their mean; for a counter all three are the reading.
@@ -710,41 +702,6 @@ impl Store {
         self.commit(transaction)?;
         *guard = zone;
         info!(zone = zone.name(), "roll-ups rebuilt for the new time zone");
-        Ok(())
-    }
-
-    /// How many user accounts exist.
-    pub fn user_count(&self) -> Result<u64, StoreError> {
-        let transaction = self.snapshot()?;
-        Ok(transaction.open_table(USERS)?.len()?)
-    }
-
-    /// The user called `username`.
-    pub fn user(&self, username: &str) -> Result<Option<StoredUser>, StoreError> {
-        let transaction = self.snapshot()?;
-        let table = transaction.open_table(USERS)?;
-        let Some(record) = table.get(username)? else {
-            return Ok(None);
-        };
-        serde_json::from_str(record.value())
-            .map(Some)
-            .map_err(|error| StoreError::DamagedUser(error.to_string()))
-    }
-
-    /// Creates the first administrator, atomically refusing when any user exists already (two
-    /// browsers racing through setup cannot both win).
-    pub fn create_first_administrator(&self, user: &StoredUser) -> Result<(), StoreError> {
-        let record = serde_json::to_string(user)
-            .map_err(|error| StoreError::DamagedUser(error.to_string()))?;
-        let transaction = self.db().begin_write()?;
-        {
-            let mut table = transaction.open_table(USERS)?;
-            if table.len()? > 0 {
-                return Err(StoreError::SetupClosed);
-            }
-            table.insert(user.username.as_str(), record.as_str())?;
-        }
-        self.commit(transaction)?;
         Ok(())
     }
 

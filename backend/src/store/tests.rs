@@ -10,11 +10,7 @@ fn store_in(zone: Tz) -> (tempfile::TempDir, Store) {
 }
 
 fn admin(name: &str) -> StoredUser {
-    StoredUser {
-        username: name.into(),
-        role: Role::Administrator,
-        password_hash: "$argon2id$x".into(),
-    }
+    StoredUser::new(name, shared::Role::Administrator, "$argon2id$x".into())
 }
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -468,4 +464,44 @@ fn a_file_half_made_by_a_crash_on_the_first_start_is_made_again() {
             .len(),
         3
     );
+}
+
+#[test]
+fn users_change_in_one_transaction_and_old_records_still_read() {
+    let (_dir, store) = store_in(Tz::UTC);
+    store.create_first_administrator(&admin("alice")).unwrap();
+    // A record written before custom pages, tenants and PINs existed.
+    store
+        .change_users(|users| {
+            users.push(
+                serde_json::from_str(
+                    r#"{"username":"bob","role":"user","password_hash":"$argon2id$y"}"#,
+                )
+                .unwrap(),
+            );
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    let bob = store.user("bob").unwrap().unwrap();
+    assert!(bob.enabled && bob.devices.is_none() && bob.pin_hash.is_none());
+    // A failing change leaves everything as it was.
+    let failed: Result<(), StoreError> = store.change_users(|users| {
+        users.clear();
+        Err(StoreError::SetupClosed)
+    });
+    assert!(failed.is_err());
+    assert_eq!(store.users().unwrap().len(), 2);
+    store
+        .change_users(|users| {
+            users.retain(|user| user.username != "bob");
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    let names: Vec<String> = store
+        .users()
+        .unwrap()
+        .into_iter()
+        .map(|user| user.username)
+        .collect();
+    assert_eq!(names, ["alice"]);
 }

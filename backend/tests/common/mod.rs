@@ -26,12 +26,15 @@ pub async fn serve_backend(site_toml: &str) -> (String, tempfile::TempDir) {
         poll_cycle: Duration::from_millis(200),
         session_idle: Duration::from_secs(600),
         demo_history: false,
+        https_listen: None,
+        tls_certificate: None,
+        tls_key: None,
     };
     let started = backend::start(&options).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address: SocketAddr = listener.local_addr().unwrap();
     let app = backend::app(started.state);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    tokio::spawn(async move { backend::serve(listener, app).await.unwrap() });
     (format!("http://{address}"), data_dir)
 }
 
