@@ -13,6 +13,7 @@ cargo build --locked --release -p backend -p simulator
 
 data_dir=${DATA_DIR:-data}
 listen=${LISTEN:-127.0.0.1:8080}
+https_listen=${HTTPS_LISTEN:-127.0.0.1:8443}
 mkdir -p "$data_dir"
 rm -f "$data_dir/demo-site.toml"
 
@@ -23,7 +24,9 @@ trap 'kill $simulator 2>/dev/null || true' EXIT INT TERM
 for _ in $(seq 100); do [ -f "$data_dir/demo-site.toml" ] && break; sleep 0.1; done
 [ -f "$data_dir/demo-site.toml" ] || { echo "the simulator did not start"; exit 1; }
 
+# HTTPS with a self-signed certificate made on the first start (kept in $data_dir/tls; give your own
+# with --tls-certificate/--tls-key); the plain-HTTP address redirects to it.
 # The demo records a sample every minute (a real gateway: every 10 minutes) so charts fill quickly,
 # and starts with two years of history (written once, into an empty store).
 "$target/release/energy-web-server" --data-dir "$data_dir" --site "$data_dir/demo-site.toml" \
-  --listen "$listen" --sample-seconds "${SAMPLE_SECONDS:-60}" --demo-history
+  --listen "$listen" --https-listen "$https_listen" --sample-seconds "${SAMPLE_SECONDS:-60}" --demo-history
