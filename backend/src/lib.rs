@@ -48,8 +48,7 @@ pub struct AppState {
 
 /// The HTTP application: the API under `/api`, the web app everywhere else.
 pub fn app(state: AppState) -> Router {
-    api::routes(&state)
-        .fallback(web::static_file)
+    web::with_security_headers(api::routes(&state).fallback(web::static_file))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

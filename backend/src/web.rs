@@ -1,8 +1,9 @@
 //! The compiled front end, embedded in the binary: one file to deploy.
 
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::api::AppError;
 
@@ -50,6 +51,29 @@ pub async fn static_file(uri: Uri) -> Response {
         )
             .into_response(),
     }
+}
+
+/// Headers on every answer that keep other sites from framing the app (clickjacking), browsers
+/// from guessing content types, and URLs (which may carry a setup token) out of `Referer`.
+pub fn with_security_headers<S: Clone + Send + Sync + 'static>(
+    router: axum::Router<S>,
+) -> axum::Router<S> {
+    [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
+        ),
+    ]
+    .into_iter()
+    .fold(router, |router, (name, value)| {
+        router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ))
+    })
 }
 
 /// The plain-HTTP side of a server that serves HTTPS: every request is sent, same host and

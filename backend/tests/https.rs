@@ -80,6 +80,16 @@ async fn https_with_a_self_signed_certificate_and_a_redirect_from_http() {
     .await;
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(health.contains("\"setup_required\":true"), "{health}");
+    // Other sites may not frame the app; browsers may not guess types or leak URLs.
+    let lowercase = health.to_ascii_lowercase();
+    for header in [
+        "x-frame-options: deny",
+        "x-content-type-options: nosniff",
+        "referrer-policy: no-referrer",
+        "content-security-policy: frame-ancestors 'none'",
+    ] {
+        assert!(lowercase.contains(header), "{header} missing: {health}");
+    }
 
     // The session cookie is Secure, HttpOnly and SameSite=Strict under HTTPS.
     let token = std::fs::read_to_string(&token_file).unwrap();
