@@ -20,8 +20,10 @@ pub const REQUEST_FRAMING_CHARACTERS: u32 = 20;
 
 /// The master's own turnaround, in characters: the line stands idle this long between a reply
 /// and the next request (timer granularity, task wake-ups). The scheduler benchmark measured
-/// 2.85 ms per request at 19 200 baud (0.573 ms a character) on a loaded 2-core machine; a
-/// USB adapter's latency only adds to it, so this is the low end.
+/// 2.85 ms per request at 19 200 baud (0.573 ms a character) on a loaded 2-core machine. A USB
+/// adapter's latency, or a device that answers later than 3.5 characters, only adds to the cost
+/// of a request, so this is the low end: on a real bus, reading through the holes up to the
+/// break-even below always pays off, and wider ones may too.
 pub const MASTER_TURNAROUND_CHARACTERS: u32 = 5;
 
 /// The widest hole (unused registers) worth reading through rather than starting another
