@@ -73,17 +73,20 @@ async fn run(duration: Duration) -> Result<()> {
     let naive = measure_naive(&profiles, duration).await?;
 
     println!();
-    println!("| poller | requests/s | values/s | bus use (of the wire-time limit) |");
-    println!("|---|---:|---:|---:|");
+    println!(
+        "| poller | requests/s | values/s | bus use (of the wire-time limit) | idle per request |"
+    );
+    println!("|---|---:|---:|---:|---:|");
     for (name, result) in [
         ("gateway scheduler", &scheduler),
         ("naive, one request per register", &naive),
     ] {
         println!(
-            "| {name} | {:.1} | {:.1} | {:.1} % |",
+            "| {name} | {:.1} | {:.1} | {:.1} % | {:.2} ms |",
             result.requests_per_second(),
             result.values_per_second(),
-            100.0 * result.bus_use()
+            100.0 * result.bus_use(),
+            1000.0 * result.idle_per_request()
         );
     }
     let ratio = scheduler.values_per_second() / naive.values_per_second().max(f64::EPSILON);
@@ -113,6 +116,13 @@ impl Measured {
 
     fn bus_use(&self) -> f64 {
         self.counters.busy.as_secs_f64() / self.elapsed.as_secs_f64()
+    }
+
+    /// Seconds the line stood idle per exchange beyond its frames and silences: the master's
+    /// turnaround, which is what a poller can still cut.
+    fn idle_per_request(&self) -> f64 {
+        let idle = self.elapsed.saturating_sub(self.counters.busy);
+        idle.as_secs_f64() / (self.counters.exchanges.max(1) as f64)
     }
 }
 

@@ -6,6 +6,12 @@
 //! or second stop, stop) for the request and the reply, a 3.5-character silence before each
 //! request (the frame delimiter) and another as the device's turnaround. The line carries one
 //! exchange at a time: a request that arrives while the line is busy waits for it.
+//!
+//! The silence before a request is the time the line has been quiet since its last frame, as on
+//! a real line: a master that waits its 3.5 characters after a reply (as the standard asks) sends
+//! a request that goes on the wire at once, while one that sends sooner is held back until the
+//! silence is complete. Adding the silence after the request arrived instead would charge a
+//! well-behaved master for it twice.
 
 use std::time::Duration;
 
@@ -50,14 +56,13 @@ impl WireTime {
 /// Keeps track of when the emulated line is free again.
 #[derive(Debug)]
 pub(crate) struct LineClock {
-    free_at: Instant,
+    /// When the last frame ended; `None` while the line has never carried one.
+    free_at: Option<Instant>,
 }
 
 impl LineClock {
     pub(crate) fn new() -> LineClock {
-        LineClock {
-            free_at: Instant::now(),
-        }
+        LineClock { free_at: None }
     }
 
     /// Books the line for one exchange whose request (`request` bytes) has just been received and
@@ -83,17 +88,20 @@ impl LineClock {
         turnaround: Duration,
     ) -> Instant {
         let Some(wire) = wire else {
-            self.free_at = now;
+            self.free_at = Some(now);
             return now + turnaround;
         };
-        let start = self.free_at.max(now);
-        let request_done = start + wire.silence() + wire.characters(request);
+        // On the wire when it arrives, but never sooner than a silence after the last frame.
+        let start = self
+            .free_at
+            .map_or(now, |free_at| (free_at + wire.silence()).max(now));
+        let request_done = start + wire.characters(request);
         let reply_done = if reply == 0 {
             request_done
         } else {
             request_done + wire.silence() + turnaround + wire.characters(reply)
         };
-        self.free_at = reply_done;
+        self.free_at = Some(reply_done);
         reply_done
     }
 }
@@ -117,7 +125,7 @@ mod tests {
         let mut line = LineClock::new();
         let start = Instant::now();
         let first = line.exchange_at(start, wire, 8, 25, Duration::ZERO);
-        // Sent while the first is still on the line: waits for it.
+        // Sent while the first is still on the line: waits for it and the silence after it.
         let second = line.exchange_at(start, wire, 8, 25, Duration::ZERO);
         let timing = wire.unwrap();
         let one =
@@ -126,18 +134,37 @@ mod tests {
         assert!(
             one.abs_diff(timing.characters(33) + 2 * timing.silence()) < Duration::from_nanos(4)
         );
-        assert_eq!(first - start, one);
-        assert_eq!(second - start, 2 * one);
+        // The line was quiet long before the first request: its silence is already over.
+        assert_eq!(first - start, one - timing.silence());
+        assert_eq!(second - start, 2 * one - timing.silence());
         let silent = line.exchange_at(start, wire, 8, 0, Duration::from_secs(5));
-        assert_eq!(
-            silent - start,
-            2 * one + timing.silence() + timing.characters(8)
-        );
+        assert_eq!(silent - start, 2 * one + timing.characters(8));
         // A slow device adds its delay to the turnaround; without emulation only that counts.
         let later = start + Duration::from_secs(60);
         let slow = line.exchange_at(later, wire, 8, 25, Duration::from_millis(300));
-        assert_eq!(slow - later, one + Duration::from_millis(300));
+        assert_eq!(
+            slow - later,
+            one - timing.silence() + Duration::from_millis(300)
+        );
         let plain = line.exchange_at(later, None, 8, 25, Duration::from_millis(300));
         assert_eq!(plain - later, Duration::from_millis(300));
+    }
+
+    #[test]
+    fn the_silence_before_a_request_is_counted_from_the_last_frame() {
+        let wire = WireTime::new(19_200);
+        let timing = wire.unwrap();
+        let mut line = LineClock::new();
+        let start = Instant::now();
+        let reply_end = line.exchange_at(start, wire, 8, 9, Duration::ZERO);
+        let exchange = timing.characters(8) + timing.silence() + timing.characters(9);
+        // A master that waited 3.5 characters (and a little more) after the reply: its request
+        // goes on the wire as it arrives, the silence is not charged a second time.
+        let patient = reply_end + timing.silence() + Duration::from_micros(300);
+        let end = line.exchange_at(patient, wire, 8, 9, Duration::ZERO);
+        assert_eq!(end - patient, exchange);
+        // One that sends at once is held back until the silence is complete.
+        let hasty = line.exchange_at(end, wire, 8, 9, Duration::ZERO);
+        assert_eq!(hasty - end, timing.silence() + exchange);
     }
 }

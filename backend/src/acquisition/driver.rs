@@ -92,10 +92,12 @@ pub struct DeviceDriver {
     /// Cubic metres per pulse, for pulse counters.
     pulse_weight: f64,
     supply: SupplyDirection,
-    /// Read every cycle.
+    /// Read every cycle: the fast values, and every other register their replies hold whole.
     pub fast_reads: Vec<PlannedRead>,
-    /// Read every few cycles (energy counters) and with them the outputs' normal states.
-    pub slow_reads: Vec<PlannedRead>,
+    /// Read instead of `fast_reads` every few cycles, and with them the outputs' normal states:
+    /// every register (energy counters, THD, identification, the fast values), planned together
+    /// so that a slow value next to fast ones shares their request.
+    pub full_reads: Vec<PlannedRead>,
     /// What the device's outputs are.
     pub outputs: Vec<OutputSpec>,
 }
@@ -105,46 +107,13 @@ impl DeviceDriver {
     pub fn new(device: &DeviceConfig, profile: &DeviceProfile) -> DeviceDriver {
         let registers: Vec<RegisterSpec> =
             profile.registers_for(device.position).cloned().collect();
-        let plan = |refresh: Refresh| {
-            let mut reads = Vec::new();
-            for function in 1..=4u8 {
-                // Indices (in `registers`) of the registers this function reads at this pace;
-                // identification registers ride with the slow values.
-                let selected: Vec<usize> = registers
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, register)| {
-                        let wanted = match register.refresh() {
-                            Refresh::Once => Refresh::Slow,
-                            other => other,
-                        };
-                        wanted == refresh && register.read_function(profile.function) == function
-                    })
-                    .map(|(index, _)| index)
-                    .collect();
-                let items: Vec<(u16, u16)> = selected
-                    .iter()
-                    .map(|&index| (registers[index].address, registers[index].words()))
-                    .collect();
-                let (gap, limit) = if function <= 2 {
-                    (DEFAULT_MAX_BIT_GAP, MAX_BLOCK_BITS)
-                } else {
-                    (DEFAULT_MAX_GAP, MAX_BLOCK_REGISTERS)
-                };
-                for mut block in plan_blocks_up_to(&items, gap, limit) {
-                    for member in &mut block.members {
-                        *member = selected[*member];
-                    }
-                    reads.push(PlannedRead { function, block });
-                }
-            }
-            reads
-        };
         DeviceDriver {
             device_id: device.id,
             unit: device.address,
-            fast_reads: plan(Refresh::Fast),
-            slow_reads: plan(Refresh::Slow),
+            fast_reads: plan_reads(&registers, profile.function, |register| {
+                register.refresh() == Refresh::Fast
+            }),
+            full_reads: plan_reads(&registers, profile.function, |_| true),
             registers,
             pulse_weight: device.pulse_weight.unwrap_or(0.001),
             supply: device.supply,
@@ -163,9 +132,9 @@ impl DeviceDriver {
             .map(|profile| DeviceDriver::new(device, profile))
     }
 
-    /// Every read, fast and slow.
+    /// Every register, in as few reads as the plan allows.
     pub fn all_reads(&self) -> impl Iterator<Item = &PlannedRead> {
-        self.fast_reads.iter().chain(&self.slow_reads)
+        self.full_reads.iter()
     }
 
     /// Turns the reply to `read` into readings and input/output values. Values the device marks
@@ -243,6 +212,59 @@ impl DeviceDriver {
         };
         Reading { quantity, value }
     }
+}
+
+/// Plans the block reads of the `wanted` ones among `registers` (a device's, with its profile's
+/// read function `profile_function`), one function at a time. Every other register a block holds
+/// whole rides along: it is decoded from the same reply, fresher at no cost on the wire.
+fn plan_reads(
+    registers: &[RegisterSpec],
+    profile_function: u8,
+    wanted: impl Fn(&RegisterSpec) -> bool,
+) -> Vec<PlannedRead> {
+    let mut reads = Vec::new();
+    for function in 1..=4u8 {
+        // Indices (in `registers`) of the registers read with this function, and of those wanted.
+        let of_function: Vec<usize> = registers
+            .iter()
+            .enumerate()
+            .filter(|(_, register)| register.read_function(profile_function) == function)
+            .map(|(index, _)| index)
+            .collect();
+        let selected: Vec<usize> = of_function
+            .iter()
+            .copied()
+            .filter(|&index| wanted(&registers[index]))
+            .collect();
+        let items: Vec<(u16, u16)> = selected
+            .iter()
+            .map(|&index| (registers[index].address, registers[index].words()))
+            .collect();
+        let (gap, limit) = if function <= 2 {
+            (DEFAULT_MAX_BIT_GAP, MAX_BLOCK_BITS)
+        } else {
+            (DEFAULT_MAX_GAP, MAX_BLOCK_REGISTERS)
+        };
+        for mut block in plan_blocks_up_to(&items, gap, limit) {
+            for member in &mut block.members {
+                *member = selected[*member];
+            }
+            let end = u32::from(block.start) + u32::from(block.count);
+            for &index in &of_function {
+                let register = &registers[index];
+                let inside = register.address >= block.start
+                    && u32::from(register.address) + u32::from(register.words()) <= end;
+                if inside && !block.members.contains(&index) {
+                    block.members.push(index);
+                }
+            }
+            block
+                .members
+                .sort_by_key(|&index| (registers[index].address, index));
+            reads.push(PlannedRead { function, block });
+        }
+    }
+    reads
 }
 
 /// Whether the raw value of a normal-state register means "normally closed", by the label the
@@ -440,18 +462,17 @@ mod tests {
     }
 
     #[test]
-    fn sdm630_reads_in_few_blocks_with_energy_apart() {
+    fn sdm630_reads_energy_on_full_cycles_only_and_with_its_neighbours() {
         let catalog = catalog();
         let driver = DeviceDriver::new(
             &device("eastron-sdm630", None),
             catalog.get("eastron-sdm630").unwrap(),
         );
-        assert!(driver.fast_reads.iter().all(|read| read.function == 4));
-        assert!(driver.fast_reads.len() <= 3, "{:?}", driver.fast_reads);
-        // The energy counters (import at 0x48, export at 0x4A) ride with the slow reads only.
-        let energy = energy_read(&driver);
-        assert_eq!((energy.function, energy.block.start), (4, 0x48));
-        assert!(energy.block.count >= 4);
+        assert!(driver.all_reads().all(|read| read.function == 4));
+        // 0x0000-0x0047 (holes of at most 6 registers read through), 0x00C8-0x00CF, 0x00E0: the
+        // 16-register hole before the neutral current costs more than a request.
+        assert_eq!(driver.fast_reads.len(), 3, "{:?}", driver.fast_reads);
+        // The energy counters (import at 0x48, export at 0x4A) stay out of the fast reads...
         assert!(
             driver
                 .fast_reads
@@ -459,23 +480,47 @@ mod tests {
                 .all(|read| read.block.start + read.block.count <= 0x48
                     || read.block.start >= 0x4C)
         );
+        // ...and on the full cycles ride with the fast values just before them: one request
+        // from 0x0000 to the reactive energies at 0x004E. The THD joins the neutral current
+        // (an 8-register hole), the per-phase energies make one block: 4 requests where fast
+        // and slow values planned apart took 3 + 3.
+        let energy = energy_read(&driver);
+        assert_eq!((energy.block.start, energy.block.count), (0, 0x50));
+        assert_eq!(driver.full_reads.len(), 4, "{:?}", driver.full_reads);
+        // Every register is decoded from exactly one of the full reads.
+        let members: usize = driver
+            .full_reads
+            .iter()
+            .map(|read| read.block.members.len())
+            .sum();
+        assert_eq!(
+            members,
+            catalog.get("eastron-sdm630").unwrap().registers.len()
+        );
     }
 
-    /// The slow read of an SDM630's energy counters.
+    /// The full read holding an SDM630's energy counters (0x48 and 0x4A).
     fn energy_read(driver: &DeviceDriver) -> &PlannedRead {
         driver
-            .slow_reads
+            .full_reads
             .iter()
-            .find(|read| read.block.start == 0x48)
+            .find(|read| read.block.start <= 0x48 && read.block.start + read.block.count >= 0x4C)
             .unwrap()
     }
 
-    /// Two f32 values then zeros, as long as `read` asks.
-    fn two_floats(read: &PlannedRead, first: f64, second: f64) -> Reply {
-        let mut reply = f32_words(first);
-        reply.extend(f32_words(second));
-        reply.resize(usize::from(read.block.count), 0);
+    /// A reply as long as `read` asks: `values` (address, words) in place, zeros elsewhere.
+    fn reply_with(read: &PlannedRead, values: &[(u16, Vec<u16>)]) -> Reply {
+        let mut reply = vec![0; usize::from(read.block.count)];
+        for (address, value) in values {
+            let offset = usize::from(address - read.block.start);
+            reply[offset..offset + value.len()].copy_from_slice(value);
+        }
         words(reply)
+    }
+
+    /// An SDM630's energy counters (import, export) in a reply to `read`, zeros elsewhere.
+    fn two_floats(read: &PlannedRead, first: f64, second: f64) -> Reply {
+        reply_with(read, &[(0x48, f32_words(first)), (0x4A, f32_words(second))])
     }
 
     fn reading(readings: &[Reading], quantity: Quantity) -> f64 {
@@ -543,10 +588,8 @@ mod tests {
             .iter()
             .find(|read| (read.block.start..read.block.start + read.block.count).contains(&0x34))
             .unwrap();
-        let mut reply = vec![0; usize::from(0x34 - power_read.block.start)];
-        reply.extend(f32_words(1500.0));
-        reply.resize(usize::from(power_read.block.count), 0);
-        let readings = driver.decode(power_read, &words(reply)).unwrap().readings;
+        let reply = reply_with(power_read, &[(0x34, f32_words(1500.0))]);
+        let readings = driver.decode(power_read, &reply).unwrap().readings;
         let power = readings
             .iter()
             .find(|r| r.quantity == Quantity::ActivePower)
@@ -581,7 +624,9 @@ mod tests {
     fn short_replies_and_nan_are_errors_and_not_available_is_skipped() {
         let catalog = catalog();
         let driver = DeviceDriver::new(&device("abb-b23", None), catalog.get("abb-b23").unwrap());
-        let read = &driver.slow_reads[0];
+        // The energy counters, u64 at 0x5000 and 0x5004.
+        let read = &driver.full_reads[0];
+        assert_eq!((read.block.start, read.block.count), (0x5000, 8));
         assert!(driver.decode(read, &words(vec![0, 1])).is_err());
         assert!(driver.decode(read, &Reply::Written).is_err());
         let decoded = driver
@@ -593,10 +638,118 @@ mod tests {
             catalog.get("eastron-sdm630").unwrap(),
         );
         let read = energy_read(&sdm);
-        let mut nan = vec![0x7FC0, 0];
-        nan.resize(usize::from(read.block.count), 0);
-        let error = sdm.decode(read, &words(nan)).unwrap_err();
+        let nan = reply_with(read, &[(0x48, vec![0x7FC0, 0])]);
+        let error = sdm.decode(read, &nan).unwrap_err();
         assert!(error.contains("0x0048"), "{error}");
+    }
+
+    /// A meter whose import counter (u32, low word first, 0.1 kWh) lies between two fast values.
+    fn meter_with_a_counter_inside() -> DeviceProfile {
+        serde_json::from_value(serde_json::json!({
+            "id": "test-meter",
+            "manufacturer": "Test",
+            "model": "Counter inside",
+            "family": Family::ElectricityMeter,
+            "commodity": Commodity::Electricity,
+            "function": 4,
+            "registers": [
+                { "address": 0, "type": "f32", "unit": "V", "quantity": "voltage_l1" },
+                { "address": 2, "type": "u32", "word_order": "low_first", "scale": 0.1,
+                  "unit": "kWh", "quantity": "active_energy_import" },
+                { "address": 6, "type": "f32", "unit": "W", "quantity": "active_power" },
+            ],
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn slow_values_inside_a_fast_block_ride_along_decoded_as_when_read_alone() {
+        let profile = meter_with_a_counter_inside();
+        let mut config = device("test-meter", None);
+        config.supply = SupplyDirection::Downstream;
+        let driver = DeviceDriver::new(&config, &profile);
+        // Voltage and power make one fast block (a 4-register hole); the counter between them
+        // is in its reply and is decoded from it.
+        assert_eq!(driver.fast_reads.len(), 1);
+        let fast = &driver.fast_reads[0];
+        assert_eq!((fast.block.start, fast.block.count), (0, 8));
+        assert_eq!(fast.block.members, [0, 1, 2]);
+        let counter = Encoding::new(ValueType::U32, WordOrder::LowFirst).encode(123_456.0);
+        let reply = reply_with(
+            fast,
+            &[
+                (0, f32_words(230.0)),
+                (2, counter.clone()),
+                (6, f32_words(500.0)),
+            ],
+        );
+        let decoded = driver.decode(fast, &reply).unwrap().readings;
+        // A downstream meter: power negated, its import counted as export; 0.1 kWh steps in Wh.
+        assert_eq!(reading(&decoded, Quantity::VoltageL1), 230.0);
+        assert_eq!(reading(&decoded, Quantity::ActivePower), -500.0);
+        assert!((reading(&decoded, Quantity::ActiveEnergyExport) - 12_345_600.0).abs() < 1e-6);
+        // The same register read alone gives the same reading.
+        let alone = PlannedRead {
+            function: 4,
+            block: Block {
+                start: 2,
+                count: 2,
+                members: vec![1],
+            },
+        };
+        let single = driver.decode(&alone, &words(counter)).unwrap().readings;
+        assert_eq!(
+            single,
+            [Reading {
+                quantity: Quantity::ActiveEnergyExport,
+                value: reading(&decoded, Quantity::ActiveEnergyExport),
+            }]
+        );
+    }
+
+    #[test]
+    fn full_reads_cover_every_register_once_in_fewer_requests() {
+        let catalog = catalog();
+        for id in [
+            "eastron-sdm630",
+            "eastron-sdm120",
+            "abb-b23",
+            "carlo-gavazzi-em340",
+            "eastron-sdm72",
+            "schneider-iem3155",
+            "janitza-b23",
+        ] {
+            let profile = catalog.get(id).unwrap();
+            let driver = DeviceDriver::new(&device(id, None), profile);
+            let mut members: Vec<usize> = driver
+                .full_reads
+                .iter()
+                .flat_map(|read| read.block.members.iter().copied())
+                .collect();
+            members.sort_unstable();
+            let every: Vec<usize> = (0..profile.registers.len()).collect();
+            assert_eq!(members, every, "{id}");
+            // Planned together, never more requests than the fast values alone plus the slow
+            // ones alone.
+            let slow = plan_reads(&driver.registers, profile.function, |register| {
+                register.refresh() != Refresh::Fast
+            });
+            assert!(
+                driver.full_reads.len() <= driver.fast_reads.len() + slow.len(),
+                "{id}"
+            );
+        }
+        // The EM340's counters follow its fast values: one request reads them all (82 registers).
+        let em340 = DeviceDriver::new(
+            &device("carlo-gavazzi-em340", None),
+            catalog.get("carlo-gavazzi-em340").unwrap(),
+        );
+        let reads: Vec<(u16, u16)> = em340
+            .full_reads
+            .iter()
+            .map(|read| (read.block.start, read.block.count))
+            .collect();
+        assert_eq!(reads, [(0, 82)]);
     }
 
     #[test]

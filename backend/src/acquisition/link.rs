@@ -167,7 +167,8 @@ async fn tcp_exchange(
     }
 }
 
-/// The silence kept between frames on a Local gateway: the configured one, or 3.5 characters.
+/// The silence kept between frames on a Local gateway: the configured one, or the standard's
+/// (3.5 characters, 1.75 ms above 19 200 baud).
 pub fn frame_gap(baud: u32, frame_gap_ms: Option<u32>) -> Duration {
     match frame_gap_ms {
         Some(ms) => Duration::from_millis(u64::from(ms)),
@@ -261,8 +262,8 @@ mod tests {
 
     #[test]
     fn the_frame_gap_defaults_to_three_and_a_half_characters() {
-        assert_eq!(frame_gap(19_200, None), Duration::from_millis(3));
-        assert_eq!(frame_gap(9_600, None), Duration::from_millis(5));
+        assert_eq!(frame_gap(19_200, None), Duration::from_nanos(2_005_209));
+        assert_eq!(frame_gap(9_600, None), Duration::from_nanos(4_010_417));
         assert_eq!(frame_gap(9_600, Some(20)), Duration::from_millis(20));
     }
 }

@@ -427,11 +427,12 @@ pub async fn run(
             }
             // A device coming back from a failure gets its slow values at once.
             let with_slow = read_slow || failures[index] > 0;
-            let reads = driver
-                .fast_reads
-                .iter()
-                .chain(driver.slow_reads.iter().filter(|_| with_slow));
-            let result = session.read_device(driver, reads, with_slow).await;
+            let reads = if with_slow {
+                &driver.full_reads
+            } else {
+                &driver.fast_reads
+            };
+            let result = session.read_device(driver, reads.iter(), with_slow).await;
             match result {
                 Ok(decoded) => {
                     failures[index] = 0;
