@@ -37,13 +37,13 @@ export default defineConfig({
     { name: 'first-run', testMatch: /first-run\.spec\.ts/, use: { viewport: { width: 390, height: 844 } } },
     {
       name: 'phone',
-      testMatch: /(panel-board|configuration|han|installation|outputs|consumption)\.spec\.ts/,
+      testMatch: /(panel-board|configuration|han|installation|outputs|consumption|roles)\.spec\.ts/,
       dependencies: ['first-run'],
       use: { viewport: { width: 390, height: 844 }, hasTouch: true },
     },
     {
       name: 'desktop',
-      testMatch: /(panel-board|configuration|han|installation|outputs|consumption)\.spec\.ts/,
+      testMatch: /(panel-board|configuration|han|installation|outputs|consumption|roles)\.spec\.ts/,
       dependencies: ['phone'],
       use: { viewport: { width: 1440, height: 900 } },
     },

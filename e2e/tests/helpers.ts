@@ -32,9 +32,14 @@ export async function expectNoHorizontalScroll(page: Page) {
 }
 
 export async function login(page: Page) {
+  await loginAs(page, ADMIN);
+}
+
+/** Logs in through the login page and waits for the home page. */
+export async function loginAs(page: Page, user: { username: string; password: string }) {
   await page.goto('/login');
-  await page.getByTestId('login-username').fill(ADMIN.username);
-  await page.getByTestId('login-password').fill(ADMIN.password);
+  await page.getByTestId('login-username').fill(user.username);
+  await page.getByTestId('login-password').fill(user.password);
   await page.getByTestId('login-submit').click();
   await expect(page).toHaveURL(/\/$/);
 }

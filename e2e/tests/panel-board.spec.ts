@@ -83,7 +83,10 @@ test('login, My panel board with live values, device page with its chart, logout
   await page.getByTestId('back-to-panel').click();
   await expect(page).toHaveURL(/\/panel/);
 
+  // Logout asks first: log out, lock or cancel (§8.1.4).
   await page.getByTestId('logout').click();
+  await expect(page.getByTestId('logout-dialog')).toBeVisible();
+  await page.getByTestId('logout-confirm').click();
   await expect(page).toHaveURL(/\/login/);
   // The session is gone on the server too.
   expect((await page.request.get('/api/devices')).status()).toBe(401);

@@ -1,6 +1,11 @@
 //! The JSON API, as seen from the browser: one function per endpoint, nothing else.
 //!
 //! Requests are same-origin, so the session cookie the server set (HttpOnly) travels by itself.
+//! A locked session (423) is reported to the handler [`when_locked`] registered, whichever call
+//! met it, so the lock screen appears wherever the user is.
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use gloo_net::http::{Request, Response};
 use serde::Deserialize;
@@ -10,7 +15,8 @@ use shared::{
     ApiError, CalendarDate, Commodity, ConsumptionHistogram, ConsumptionQuery, ConsumptionScopes,
     CsvSettings, DeviceConfig, DeviceInfo, DeviceStatistics, GatewayConfig, GatewayDiagnostics,
     GatewayInfo, HistogramPeriod, HourlyEnergy, LoadType, LoginRequest, MeasureGroup, PanelBoard,
-    Reading, Recording, SessionInfo, SetupRequest, SetupStatus, SiteConfig,
+    PasswordChange, PinChange, Reading, Recording, ServiceAccounts, SessionInfo, SetupRequest,
+    SetupStatus, SiteConfig, UnlockRequest, UserAccount, UserForm,
 };
 
 /// Why a call failed: the HTTP status (0 when the server could not be reached) and the server's error.
@@ -18,12 +24,19 @@ use shared::{
 pub struct Failure {
     pub status: u16,
     pub error: ApiError,
+    /// Seconds to wait before trying again, when the server said so (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl Failure {
     /// The session is missing or has ended.
     pub fn is_unauthorized(&self) -> bool {
         self.status == 401
+    }
+
+    /// The session is locked (§8.1.4) until its user gives the password or PIN again.
+    pub fn is_locked(&self) -> bool {
+        self.status == 423
     }
 
     fn new(status: u16, code: &str, message: &str) -> Failure {
@@ -34,6 +47,7 @@ impl Failure {
                 code: code.to_owned(),
                 field: None,
             },
+            retry_after: None,
         }
     }
 
@@ -45,7 +59,10 @@ impl Failure {
     fn from_status(status: u16) -> Failure {
         let code = match status {
             401 => "error.unauthorized",
+            403 => "error.forbidden",
             404 => "error.not_found",
+            423 => "error.session_locked",
+            429 => "error.too_many_attempts",
             400..=499 => "error.bad_request",
             _ => "error.internal",
         };
@@ -55,11 +72,38 @@ impl Failure {
 
 pub type ApiResult<T> = Result<T, Failure>;
 
+thread_local! {
+    static WHEN_LOCKED: RefCell<Option<Rc<dyn Fn()>>> = RefCell::new(None);
+}
+
+/// Registers what to do when any call finds the session locked (the app shows its lock screen).
+pub fn when_locked(handler: impl Fn() + 'static) {
+    WHEN_LOCKED.with_borrow_mut(|slot| *slot = Some(Rc::new(handler)));
+}
+
 async fn failure(response: Response) -> Failure {
     let status = response.status();
+    if status == 423 {
+        // Cloned out first: the handler may well start other calls.
+        let handler = WHEN_LOCKED.with_borrow(Clone::clone);
+        if let Some(handler) = handler {
+            handler();
+        }
+    }
+    let retry_after = response
+        .headers()
+        .get("Retry-After")
+        .and_then(|seconds| seconds.trim().parse().ok());
     match response.json::<ApiError>().await {
-        Ok(error) => Failure { status, error },
-        Err(_) => Failure::from_status(status),
+        Ok(error) => Failure {
+            status,
+            error,
+            retry_after,
+        },
+        Err(_) => Failure {
+            retry_after,
+            ..Failure::from_status(status)
+        },
     }
 }
 
@@ -101,6 +145,19 @@ async fn delete(url: &str) -> ApiResult<()> {
         .send()
         .await
         .map_err(Failure::network)?;
+    nothing(response).await
+}
+
+/// A `PUT` the server answers with 204 and no body.
+async fn put_without_answer<B: Serialize>(url: &str, body: &B) -> ApiResult<()> {
+    let request = Request::put(url)
+        .json(body)
+        .map_err(|_| Failure::from_status(400))?;
+    let response = request.send().await.map_err(Failure::network)?;
+    nothing(response).await
+}
+
+async fn nothing(response: Response) -> ApiResult<()> {
     if response.ok() {
         Ok(())
     } else {
@@ -129,16 +186,75 @@ pub async fn logout() -> ApiResult<()> {
         .send()
         .await
         .map_err(Failure::network)?;
-    if response.ok() {
-        Ok(())
-    } else {
-        Err(failure(response).await)
-    }
+    nothing(response).await
 }
 
 /// `GET /api/session`: who is logged in (`None` when nobody is).
 pub async fn session() -> ApiResult<Option<SessionInfo>> {
     get("/api/session").await
+}
+
+/// `POST /api/lock` (§8.1.4): the session stays open but answers 423 until unlocked.
+pub async fn lock() -> ApiResult<SessionInfo> {
+    let response = Request::post("/api/lock")
+        .send()
+        .await
+        .map_err(Failure::network)?;
+    read(response).await
+}
+
+/// `POST /api/unlock` with the password or the PIN; a wrong one answers 401 `error.unlock_failed`
+/// (tries left in the message), the last wrong one closes the session (401 `error.unauthorized`).
+pub async fn unlock(request: &UnlockRequest) -> ApiResult<SessionInfo> {
+    post("/api/unlock", request).await
+}
+
+/// `PUT /api/account/password`: one's own password; one's other sessions are closed.
+pub async fn change_password(change: &PasswordChange) -> ApiResult<()> {
+    put_without_answer("/api/account/password", change).await
+}
+
+/// `PUT /api/account/pin`: chooses or clears the lock PIN.
+pub async fn change_pin(change: &PinChange) -> ApiResult<SessionInfo> {
+    put("/api/account/pin", change).await
+}
+
+/// `GET /api/users`.
+pub async fn users() -> ApiResult<Vec<UserAccount>> {
+    get("/api/users").await
+}
+
+/// `POST /api/users`.
+pub async fn create_user(form: &UserForm) -> ApiResult<UserAccount> {
+    post("/api/users", form).await
+}
+
+/// `PUT /api/users/{username}`: a password in the form resets the user's password.
+pub async fn update_user(form: &UserForm) -> ApiResult<UserAccount> {
+    put(&user_url(&form.username), form).await
+}
+
+/// `DELETE /api/users/{username}`.
+pub async fn delete_user(username: &str) -> ApiResult<()> {
+    delete(&user_url(username)).await
+}
+
+/// A user's address; the name is escaped since names may hold any letter.
+fn user_url(username: &str) -> String {
+    format!(
+        "/api/users/{}",
+        String::from(js_sys::encode_uri_component(username))
+    )
+}
+
+/// `GET /api/config/services`: the accounts, secrets only saying whether they are stored.
+pub async fn services() -> ApiResult<ServiceAccounts> {
+    get("/api/config/services").await
+}
+
+/// `PUT /api/config/services`.
+pub async fn update_services(accounts: &ServiceAccounts) -> ApiResult<ServiceAccounts> {
+    put("/api/config/services", accounts).await
 }
 
 /// `GET /api/gateways`.

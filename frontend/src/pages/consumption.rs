@@ -164,7 +164,7 @@ fn load_name(i18n: I18n, id: &str, name: &str) -> String {
 #[component]
 pub fn ConsumptionPage() -> impl IntoView {
     view! {
-        <Shell>
+        <Shell requires=crate::CONSUMPTION.pages>
             <ConsumptionRoute />
         </Shell>
     }

@@ -5,7 +5,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 use shared::{
     DeviceInfo, DeviceIo, DeviceStatus, GatewayKind, InputState, OutputAction, OutputCommand,
-    OutputState, PULSE_MAX_MS, PULSE_MIN_MS, Quantity, Role,
+    OutputState, PULSE_MAX_MS, PULSE_MIN_MS, Page, Quantity,
 };
 
 use super::leave_when_unauthorized;
@@ -112,7 +112,7 @@ const SECTIONS: &[(&str, &[Quantity])] = &[
 #[component]
 pub fn DevicePage() -> impl IntoView {
     view! {
-        <Shell>
+        <Shell requires=crate::DEVICE_PAGES>
             <DeviceRoute />
         </Shell>
     }
@@ -331,13 +331,8 @@ fn IoSection(id: u32, device: Memo<Option<DeviceInfo>>, has_io: RwSignal<bool>) 
         }
         updated
     });
-    let commands = Signal::derive(move || {
-        auth.session.with(|session| {
-            session
-                .as_ref()
-                .is_some_and(|s| matches!(s.role, Role::Administrator | Role::Installer))
-        })
-    });
+    // Switching outputs belongs to the system configuration (the server's rule too).
+    let commands = Signal::derive(move || auth.allows(Page::System));
     let inputs = move || io.with(|io| io.as_ref().map(|io| io.inputs.clone()).unwrap_or_default());
     let outputs =
         move || io.with(|io| io.as_ref().map(|io| io.outputs.clone()).unwrap_or_default());

@@ -59,7 +59,7 @@ impl Diagnostics {
 #[component]
 pub fn DiagnosticsPage() -> impl IntoView {
     view! {
-        <Shell>
+        <Shell requires=crate::CONFIGURATION.pages>
             <DiagnosticsView />
         </Shell>
     }

@@ -1,7 +1,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use shared::{LoginRequest, validate_login};
 
 use super::{FormError, form_error_text};
@@ -21,6 +21,28 @@ pub fn LoginPage() -> impl IntoView {
     let error = RwSignal::new(None::<FormError>);
     let pending = RwSignal::new(false);
     let setup_required = RwSignal::new(false);
+    // After too many failed logins the server names a wait; the button stays off until it ends.
+    // Counted against the clock (not by ticks), so it never ends before the server's.
+    let retry_at = RwSignal::new(None::<f64>);
+    let wait_seconds = RwSignal::new(0_u64);
+    let locked_out = use_query_map()
+        .with_untracked(|query| query.get("reason").as_deref() == Some("locked_out"));
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            if let Some(at) = retry_at.get_untracked() {
+                let left = ((at - js_sys::Date::now()) / 1000.0).ceil().max(0.0) as u64;
+                if left == 0 {
+                    retry_at.set(None);
+                }
+                if left != wait_seconds.get_untracked() {
+                    wait_seconds.set(left);
+                }
+            }
+        },
+        std::time::Duration::from_millis(250),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
 
     spawn_local(async move {
         if let Ok(status) = api::setup_status().await {
@@ -30,7 +52,7 @@ pub fn LoginPage() -> impl IntoView {
 
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
-        if pending.get_untracked() {
+        if pending.get_untracked() || wait_seconds.get_untracked() > 0 {
             return;
         }
         let request = LoginRequest {
@@ -58,6 +80,12 @@ pub fn LoginPage() -> impl IntoView {
                     if failure.status == 401 {
                         form_error.code = "error.login_failed".to_owned();
                     }
+                    if failure.status == 429 {
+                        form_error.code = "error.too_many_attempts".to_owned();
+                        let seconds = failure.retry_after.unwrap_or(60);
+                        retry_at.set(Some(js_sys::Date::now() + seconds as f64 * 1000.0));
+                        wait_seconds.set(seconds);
+                    }
                     error.set(Some(form_error));
                     password.set(String::new());
                 }
@@ -67,6 +95,10 @@ pub fn LoginPage() -> impl IntoView {
 
     // Every login error shows in the one alert above the button.
     let message = form_error_text(i18n, error, &[]);
+    let wait_text = move || {
+        let seconds = wait_seconds.get();
+        (seconds > 0).then(|| i18n.format("login.retry_in", &[("seconds", &seconds.to_string())]))
+    };
 
     view! {
         <main class="auth-page">
@@ -79,6 +111,11 @@ pub fn LoginPage() -> impl IntoView {
                 <Show when=move || setup_required.get()>
                     <p class="alert alert--info" role="status" data-testid="login-setup-required">
                         {move || i18n.t("login.setup_required")}
+                    </p>
+                </Show>
+                <Show when=move || locked_out>
+                    <p class="alert alert--info" role="status" data-testid="login-locked-out">
+                        {move || i18n.t("login.locked_out")}
                     </p>
                 </Show>
                 <form class="form" on:submit=submit novalidate>
@@ -107,13 +144,17 @@ pub fn LoginPage() -> impl IntoView {
                     <Show when=move || message().is_some()>
                         <p class="alert alert--error" role="alert" data-testid="login-error">
                             {message}
+                            <Show when=move || wait_text().is_some()>
+                                " "
+                                <span data-testid="login-retry">{wait_text}</span>
+                            </Show>
                         </p>
                     </Show>
                     <button
                         class="button button--primary button--block"
                         type="submit"
                         data-testid="login-submit"
-                        disabled=move || pending.get()
+                        disabled=move || pending.get() || wait_seconds.get() != 0
                     >
                         {move || i18n.t("login.submit")}
                     </button>

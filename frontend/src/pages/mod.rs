@@ -1,5 +1,6 @@
 //! One module per route.
 
+mod account;
 mod config;
 mod consumption;
 mod device;
@@ -8,8 +9,10 @@ mod home;
 mod login;
 mod not_found;
 mod panel;
+mod server;
 mod setup;
 
+pub use account::AccountPage;
 pub use config::{ConfigPage, InstallationPage};
 pub use consumption::ConsumptionPage;
 pub use device::DevicePage;
@@ -18,6 +21,7 @@ pub use home::HomePage;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
 pub use panel::PanelPage;
+pub use server::ServerPage;
 pub use setup::SetupPage;
 
 use leptos::prelude::*;
@@ -107,6 +111,16 @@ pub(crate) fn leave_when_unauthorized<T: Clone + 'static>(
             leave();
         }
     });
+}
+
+/// The names of `pages` in menu order, comma-separated.
+pub(crate) fn page_names(i18n: I18n, pages: &[shared::Page]) -> String {
+    shared::Page::ALL
+        .iter()
+        .filter(|page| pages.contains(page))
+        .map(|page| i18n.t(page.label_key()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The quantity a device's card shows in large: power for electricity, the counter otherwise.

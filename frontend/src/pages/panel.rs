@@ -11,7 +11,7 @@ use crate::live::use_live;
 #[component]
 pub fn PanelPage() -> impl IntoView {
     view! {
-        <Shell>
+        <Shell requires=crate::PANEL_BOARD.pages>
             <Panel />
         </Shell>
     }

@@ -77,6 +77,14 @@ pub fn SetupPage() -> impl IntoView {
     };
 
     let form_error = form_error_text(i18n, error, FIELDS);
+    // An hour-old token cannot be mended by typing: say what to do instead.
+    let expired = move || {
+        error.with(|error| {
+            error
+                .as_ref()
+                .is_some_and(|error| error.code == "error.token_expired")
+        })
+    };
     let invalid = move |field: &'static str| {
         error.with(|error| {
             error
@@ -106,6 +114,14 @@ pub fn SetupPage() -> impl IntoView {
                     }
                 >
                     <p class="muted">{move || i18n.t("setup.intro")}</p>
+                    <Show when=expired>
+                        <div class="alert alert--error" role="alert" data-testid="setup-token-expired">
+                            <p>
+                                <strong>{move || i18n.t("error.token_expired")}</strong>
+                            </p>
+                            <p>{move || i18n.t("setup.token_expired_help")}</p>
+                        </div>
+                    </Show>
                     <form class="form" on:submit=submit.clone() novalidate>
                         <div class="field">
                             <label for="setup-token">{move || i18n.t("setup.token")}</label>

@@ -199,7 +199,7 @@ impl PageContext {
 #[component]
 pub fn InstallationPage() -> impl IntoView {
     view! {
-        <Shell>
+        <Shell requires=crate::CONFIGURATION.pages>
             <Installation />
         </Shell>
     }

@@ -12,7 +12,7 @@ pub use installation::InstallationPage;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{
-    DeviceConfig, DeviceStatus, GENERIC_MODEL, GatewayConfig, GatewayLink, Role, SiteConfig,
+    DeviceConfig, DeviceStatus, GENERIC_MODEL, GatewayConfig, GatewayLink, Page, SiteConfig,
 };
 
 use self::device_form::DeviceForm;
@@ -151,7 +151,7 @@ fn gateway_address(gateway: &GatewayConfig) -> String {
 #[component]
 pub fn ConfigPage() -> impl IntoView {
     view! {
-        <Shell>
+        <Shell requires=crate::CONFIGURATION.pages>
             <Config />
         </Shell>
     }
@@ -203,15 +203,9 @@ fn Config() -> impl IntoView {
         })
     };
     let loading = move || ctx.site.with(Option::is_none) && ctx.problem.with(Option::is_none);
-    // The bus diagnostics are for administrators and installers, like the configuration itself.
+    // The bus diagnostics open with the system configuration, like this page itself.
     let auth = crate::use_auth();
-    let diagnoses = move || {
-        auth.session.with(|session| {
-            session
-                .as_ref()
-                .is_some_and(|s| matches!(s.role, Role::Administrator | Role::Installer))
-        })
-    };
+    let diagnoses = move || auth.allows(Page::System);
 
     view! {
         <div class="page-head">
