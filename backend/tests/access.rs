@@ -675,8 +675,12 @@ async fn a_locked_session_answers_nothing_until_the_pin_is_given() {
     )
     .await;
     assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("error.unlock_failed"))
+        (status, body["code"].as_str(), body["tries_left"].as_u64()),
+        (
+            StatusCode::UNAUTHORIZED,
+            Some("error.unlock_failed"),
+            Some(4)
+        )
     );
     let (status, _) = send(
         &admin,

@@ -46,6 +46,7 @@ impl Failure {
                 message: message.to_owned(),
                 code: code.to_owned(),
                 field: None,
+                tries_left: None,
             },
             retry_after: None,
         }

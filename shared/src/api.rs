@@ -78,6 +78,9 @@ pub struct ApiError {
     pub code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For a wrong password or PIN given to unlock a session: the tries left before it closes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tries_left: Option<u32>,
 }
 
 /// How a gateway reaches its devices.

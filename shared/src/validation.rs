@@ -49,7 +49,8 @@ pub fn validate_username(username: &str) -> Result<(), FieldError> {
         ));
     }
     let allowed = |c: char| c.is_alphanumeric() || matches!(c, '.' | '_' | '-');
-    if !username.chars().all(allowed) {
+    // "." and ".." would be path segments a browser rewrites: such a user could not be reached.
+    if !username.chars().all(allowed) || username.chars().all(|c| c == '.') {
         return Err(FieldError::new(
             "username",
             "error.username_characters",
@@ -186,6 +187,8 @@ mod tests {
             "username"
         );
         assert_eq!(field(setup("t", "bad name", "correct horse")), "username");
+        assert_eq!(field(setup("t", "..", "correct horse")), "username");
+        assert_eq!(field(setup("t", ".", "correct horse")), "username");
         assert_eq!(field(setup("t", "admin", "")), "password");
         assert_eq!(field(setup("t", "admin", "short")), "password");
         assert_eq!(field(setup("t", "admin", &"p".repeat(129))), "password");

@@ -82,6 +82,10 @@ impl From<tokio::task::JoinError> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let tries_left = match self {
+            AppError::UnlockFailed(left) => Some(left),
+            _ => None,
+        };
         let (status, code, message, field) = match self {
             AppError::Validation(error) => (
                 StatusCode::BAD_REQUEST,
@@ -142,6 +146,7 @@ impl IntoResponse for AppError {
                     message: format!("Too many failed logins: try again in {seconds} s."),
                     code: "error.too_many_attempts".to_owned(),
                     field: None,
+                    tries_left: None,
                 };
                 return (
                     StatusCode::TOO_MANY_REQUESTS,
@@ -191,6 +196,7 @@ impl IntoResponse for AppError {
             message,
             code: code.to_owned(),
             field,
+            tries_left,
         };
         (status, axum::Json(body)).into_response()
     }

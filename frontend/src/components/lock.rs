@@ -11,17 +11,6 @@ use crate::{api, use_auth, use_session_lost};
 /// Where the login page is told the session was closed by too many wrong unlock attempts.
 pub const LOCKED_OUT_LOGIN: &str = "/login?reason=locked_out";
 
-/// The tries the server said are left: the number in "Wrong password or PIN: 3 tries left.".
-/// The code stays the same, so the count is read from the message it comes with.
-fn tries_left(message: &str) -> Option<u32> {
-    let digits: String = message
-        .chars()
-        .skip_while(|c| !c.is_ascii_digit())
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
-}
-
 /// The full-screen lock screen of a locked session (§8.1.4): the password, or the PIN on a
 /// phone's number pad, unlocks it; too many wrong ones close the session.
 #[component]
@@ -84,7 +73,7 @@ pub fn LockScreen() -> impl IntoView {
                 // The frame sees the open session, shows the page again and restarts the feed.
                 Ok(session) => auth.session.set(Some(session)),
                 Err(failure) if failure.error.code == "error.unlock_failed" => {
-                    left.set(tries_left(&failure.error.message));
+                    left.set(failure.error.tries_left);
                     problem.set(Some(
                         i18n.error(&failure.error.code, &failure.error.message),
                     ));
