@@ -15,7 +15,8 @@ use shared::Quantity;
 mod common;
 
 /// One switched-off gateway (nothing is polled, so only the samples recorded here exist), four
-/// electricity meters and a water counter. Device 3 is excluded from totals.
+/// electricity meters, a water counter and an I/O module (it meters nothing). Device 3 is
+/// excluded from totals.
 const SITE: &str = r#"
 [[gateways]]
 id = 1
@@ -73,6 +74,15 @@ address = 10
 position = 1
 commodity = "water"
 pulse_weight = 0.001
+
+[[devices]]
+id = 6
+gateway = 1
+name = "Supervision"
+model = "io-module-generic"
+address = 20
+load_type = "sockets"
+groups = [1]
 "#;
 
 /// 2025-03-10 00:00 UTC.
@@ -429,6 +439,49 @@ async fn device_statistics_give_min_mean_and_max_per_bar() {
         .unwrap();
     assert_eq!(water["commodity"], "water");
     let (status, _) = server.get("/api/devices/99/statistics").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn devices_that_meter_nothing_are_in_no_total() {
+    let server = Server::start().await;
+    record_history(&server.store);
+    let day = "period=day&date=2025-03-10";
+    // The I/O module (device 6) sits in the sockets load and in group 1 but reads no counter:
+    // no commodity's total, load or group lists it among the devices summed.
+    for commodity in ["electricity", "gas", "water", "heat"] {
+        let (status, total) = server
+            .get(&format!(
+                "/api/consumption?scope=total&commodity={commodity}&{day}"
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{total}");
+        let devices = total["devices"].as_array().unwrap();
+        assert!(!devices.contains(&json!(6)), "{commodity}: {devices:?}");
+    }
+    let (_, sockets) = server
+        .get(&format!("/api/consumption?scope=load/sockets&{day}"))
+        .await;
+    assert_eq!(sockets["devices"], json!([5]));
+    let (_, group) = server
+        .get(&format!("/api/consumption?scope=group/1&{day}"))
+        .await;
+    assert_eq!(group["devices"], json!([1, 2]));
+    // Nor is it offered on Compare and Details, which have no histogram to show for it.
+    let (_, scopes) = server.get("/api/consumption/scopes").await;
+    let listed: Vec<&Value> = scopes["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|device| &device["id"])
+        .collect();
+    assert_eq!(
+        listed,
+        [&json!(1), &json!(2), &json!(3), &json!(5), &json!(4)]
+    );
+    let (status, _) = server
+        .get(&format!("/api/consumption?scope=device/6&{day}"))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
