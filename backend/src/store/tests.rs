@@ -469,3 +469,69 @@ fn a_file_half_made_by_a_crash_on_the_first_start_is_made_again() {
         3
     );
 }
+
+#[test]
+fn optimize_gives_free_pages_back_and_keeps_every_sample() {
+    let (_dir, store) = store_in(Tz::UTC);
+    // A young file: a few pages, not worth rewriting every night.
+    store
+        .record(&counter(1, MARCH_28, MARCH_28 + 3_600, 0.0, 10.0))
+        .unwrap();
+    assert!(matches!(
+        store.optimize_when_worth_it().unwrap(),
+        Optimized::NotWorthIt(_)
+    ));
+    // A month of 40 counters, a day per commit, then a time-zone change that rebuilds every
+    // roll-up: the bulk changes that leave many pages free.
+    let month = 30 * 86_400;
+    for day_start in (MARCH_28..MARCH_28 + month).step_by(86_400) {
+        let batch: Vec<Sample> = (1..=40)
+            .flat_map(|device| {
+                counter(
+                    device,
+                    day_start,
+                    day_start + 86_400 - 600,
+                    f64::from(device) * 1_000.0 + (day_start - MARCH_28) as f64 / 6.0,
+                    f64::from(device),
+                )
+            })
+            .collect();
+        store.record(&batch).unwrap();
+    }
+    store.set_time_zone(chrono_tz::Europe::Paris).unwrap();
+    let total = |store: &Store| {
+        store
+            .consumption_histogram(
+                &(1..=40).collect::<Vec<_>>(),
+                ENERGY,
+                Period::Year,
+                date(2026, 4, 1),
+            )
+            .unwrap()
+    };
+    let before = total(&store);
+    let space = store.file_space().unwrap();
+    assert!(space.allocated_bytes < space.file_bytes, "{space:?}");
+
+    // A query's read transaction in progress: refused, nothing lost, tried again later.
+    let reading = store.snapshot().unwrap();
+    assert!(store.optimize().is_err());
+    drop(reading);
+    assert_eq!(total(&store), before);
+
+    let compaction = store.optimize().unwrap();
+    assert_eq!(compaction.file_bytes_before, space.file_bytes);
+    assert!(
+        compaction.file_bytes_after < compaction.file_bytes_before,
+        "{compaction:?}"
+    );
+    assert_eq!(total(&store), before);
+    assert_eq!(
+        store.series(40, ENERGY, MARCH_28, i64::MAX).unwrap().len(),
+        30 * 144
+    );
+    // Recording goes on in the compacted file.
+    store
+        .record(&counter(1, MARCH_28 + month, MARCH_28 + month, 1e6, 0.0))
+        .unwrap();
+}
