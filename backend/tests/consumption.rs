@@ -74,6 +74,7 @@ address = 10
 position = 1
 commodity = "water"
 pulse_weight = 0.001
+load_type = "water"
 
 [[devices]]
 id = 6
@@ -330,6 +331,11 @@ async fn histograms_sum_the_right_devices_and_the_csv_matches_them() {
         .await;
     assert_eq!(water_total["devices"], json!([4]));
     assert!(close(values(&water_total, "buckets")[2].unwrap(), 0.03));
+    // The water meter's automatic load (not one of the installation's) is a part of its own.
+    let water_stacks = water_total["stacks"].as_array().unwrap();
+    assert_eq!(water_stacks.len(), 1, "{water_stacks:?}");
+    assert_eq!(water_stacks[0]["load"], "water");
+    assert!(close(water_stacks[0]["values"][2].as_f64().unwrap(), 0.03));
 
     // Per day of the month, per month of the year, per year of ten years.
     let (_, month) = server

@@ -190,13 +190,25 @@ fn histogram(
         None => Vec::new(),
     };
     // The grand total's bars split by load type (§8.2.2.1); loads without data are left out.
+    // The installation's loads first, in its order, then the automatic ones (`water`, `gas`)
+    // that water and gas meters may have instead: every device summed is in one part.
     let mut stacks = Vec::new();
     if *scope == ConsumptionScope::Total {
-        for load in &site.loads {
+        let mut loads: Vec<(&str, &str)> = site
+            .loads
+            .iter()
+            .map(|load| (load.id.as_str(), load.name.as_str()))
+            .collect();
+        for device in site.devices.iter().filter(|d| devices.contains(&d.id)) {
+            if !loads.iter().any(|(id, _)| *id == device.load_type) {
+                loads.push((device.load_type.as_str(), ""));
+            }
+        }
+        for (load, name) in loads {
             let members: Vec<u32> = site
                 .devices
                 .iter()
-                .filter(|device| device.load_type == load.id && devices.contains(&device.id))
+                .filter(|device| device.load_type == load && devices.contains(&device.id))
                 .map(|device| device.id)
                 .collect();
             if members.is_empty() {
@@ -209,8 +221,8 @@ fn histogram(
                 .collect();
             if values.iter().any(Option::is_some) {
                 stacks.push(LoadStack {
-                    load: load.id.clone(),
-                    name: load.name.clone(),
+                    load: load.to_owned(),
+                    name: name.to_owned(),
                     values,
                 });
             }
