@@ -7,6 +7,7 @@
 //! Every bar and table row carries its raw value (base unit) in `data-*` attributes, so the
 //! end-to-end tests compare what is shown with what is downloaded.
 
+use charts_rs::{Color, PieChart, Series};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use shared::{
@@ -19,10 +20,11 @@ use crate::api;
 use crate::components::Shell;
 use crate::i18n::{I18n, use_i18n};
 
-/// Colours of the loads' parts of a grand total's bars, in the order the loads come.
+/// Colours of the loads (grand total's bars, Overall's pies), in the order the installation
+/// lists its loads; each dark enough for the pies' white percentages (contrast 4.5:1 or more).
 const LOAD_COLOURS: [&str; 14] = [
-    "#0f5c8c", "#e67e22", "#1f8a4c", "#8e44ad", "#c0392b", "#16a085", "#d4ac0d", "#2c3e50",
-    "#e84393", "#7f8c8d", "#27ae60", "#2980b9", "#a04000", "#5d6d7e",
+    "#0f5c8c", "#b35900", "#1e7b45", "#8e44ad", "#c0392b", "#117a65", "#806600", "#2c3e50",
+    "#b0306f", "#5f6a6a", "#3b6e14", "#1f618d", "#a04000", "#5d6d7e",
 ];
 
 /// The five pages.
@@ -220,7 +222,7 @@ fn ConsumptionRoute() -> impl IntoView {
             <Toolbar browse=browse allow_advanced=Signal::derive(move || current.get() != Some(View::Overall)) />
             {move || match current.get() {
                 Some(View::Total) => view! { <TotalView browse=browse scopes=scopes /> }.into_any(),
-                Some(View::Overall) => view! { <OverallView browse=browse /> }.into_any(),
+                Some(View::Overall) => view! { <OverallView browse=browse scopes=scopes /> }.into_any(),
                 Some(View::Partials) => view! { <PartialsView browse=browse scopes=scopes /> }.into_any(),
                 Some(View::Compare) => view! { <CompareView browse=browse scopes=scopes /> }.into_any(),
                 Some(View::Details) => view! { <DetailsView browse=browse scopes=scopes /> }.into_any(),
@@ -498,7 +500,7 @@ fn Histogram(histogram: ConsumptionHistogram, load_names: Vec<(String, String)>)
                             y=100.0 - base - height
                             width="5"
                             height=height
-                            fill=LOAD_COLOURS[stack_index % LOAD_COLOURS.len()]
+                            fill=load_colour(&load_names, &stack.load, stack_index)
                         ></rect>
                     }
                     .into_any());
@@ -541,7 +543,7 @@ fn Histogram(histogram: ConsumptionHistogram, load_names: Vec<(String, String)>)
                 .unwrap_or_else(|| load_name(i18n, &stack.load, &stack.name));
             view! {
                 <li data-testid="legend-load" data-load=stack.load.clone()>
-                    <span class="legend__swatch" style=format!("background:{}", LOAD_COLOURS[index % LOAD_COLOURS.len()])></span>
+                    <span class="legend__swatch" style=format!("background:{}", load_colour(&load_names, &stack.load, index))></span>
                     {name}
                 </li>
             }
@@ -631,20 +633,7 @@ fn TotalView(browse: Browse, scopes: Signal<Option<ConsumptionScopes>>) -> impl 
     let i18n = use_i18n();
     let query =
         Signal::derive(move || Some(browse.query(ConsumptionScope::Total, Commodity::Electricity)));
-    let load_names = Signal::derive(move || {
-        scopes.with(|scopes| {
-            scopes
-                .as_ref()
-                .map(|scopes| {
-                    scopes
-                        .loads
-                        .iter()
-                        .map(|load| (load.id.clone(), load_name(i18n, &load.id, &load.name)))
-                        .collect()
-                })
-                .unwrap_or_default()
-        })
-    });
+    let load_names = Signal::derive(move || scopes.with(|scopes| load_names_of(i18n, scopes)));
     view! {
         <HistogramPanel
             browse=browse
@@ -655,16 +644,35 @@ fn TotalView(browse: Browse, scopes: Signal<Option<ConsumptionScopes>>) -> impl 
     }
 }
 
-/// Overall (§8.2.2.1): electricity, gas and water of the period, each in its unit.
+/// The commodities Overall shows: electricity, gas and water always, heat when a device
+/// meters it.
+fn overall_commodities(scopes: &Option<ConsumptionScopes>) -> Vec<Commodity> {
+    let mut commodities = vec![Commodity::Electricity, Commodity::Gas, Commodity::Water];
+    let heat = scopes.as_ref().is_some_and(|scopes| {
+        scopes
+            .devices
+            .iter()
+            .any(|device| device.commodity == Commodity::Heat)
+    });
+    if heat {
+        commodities.push(Commodity::Heat);
+    }
+    commodities
+}
+
+/// Overall (§8.2.2.1): electricity, gas, water (and heat) of the period, each in its unit: a
+/// table of the totals and, beside it, a pie per commodity split by load.
 #[component]
-fn OverallView(browse: Browse) -> impl IntoView {
+fn OverallView(browse: Browse, scopes: Signal<Option<ConsumptionScopes>>) -> impl IntoView {
     let i18n = use_i18n();
+    let commodities = Memo::new(move |_| scopes.with(overall_commodities));
     let data = LocalResource::new(move || {
         let period = browse.period.get();
         let date = browse.date.get();
+        let commodities = commodities.get();
         async move {
             let mut rows = Vec::new();
-            for commodity in [Commodity::Electricity, Commodity::Gas, Commodity::Water] {
+            for commodity in commodities {
                 let query = ConsumptionQuery {
                     scope: ConsumptionScope::Total,
                     commodity,
@@ -716,28 +724,206 @@ fn OverallView(browse: Browse) -> impl IntoView {
             })
         })
     };
+    let load_names = Signal::derive(move || scopes.with(|scopes| load_names_of(i18n, scopes)));
+    // Built in this closure, so the texts follow the language.
+    let pies = move || {
+        let names = load_names.get();
+        data.with(|rows| {
+            rows.as_ref().map(|rows| {
+                rows.iter()
+                    .map(|(commodity, outcome)| {
+                        commodity_pie(i18n, *commodity, outcome.as_ref().ok(), &names)
+                    })
+                    .collect_view()
+            })
+        })
+    };
     view! {
-        <section class="card" data-testid="overall">
-            <h2>{move || i18n.t("consumption.overall_title")}</h2>
-            <p class="muted">{move || i18n.t("consumption.overall_help")}</p>
-            <Show when=move || data.with(Option::is_none)>
-                <p class="loading">{move || i18n.t("common.loading")}</p>
-            </Show>
-            <div class="table-scroll">
-                <table class="histogram-table overall-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">{move || i18n.t("consumption.commodity")}</th>
-                            <th scope="col">{move || i18n.t("consumption.column_value")}</th>
-                            <th scope="col">{move || i18n.t("consumption.column_previous")}</th>
-                            <th scope="col">{move || i18n.t("consumption.column_devices")}</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
-        </section>
+        <div class="overall-layout">
+            <section class="card" data-testid="overall">
+                <h2>{move || i18n.t("consumption.overall_title")}</h2>
+                <p class="muted">{move || i18n.t("consumption.overall_help")}</p>
+                <Show when=move || data.with(Option::is_none)>
+                    <p class="loading">{move || i18n.t("common.loading")}</p>
+                </Show>
+                <div class="table-scroll">
+                    <table class="histogram-table overall-table">
+                        <thead>
+                            <tr>
+                                <th scope="col">{move || i18n.t("consumption.commodity")}</th>
+                                <th scope="col">{move || i18n.t("consumption.column_value")}</th>
+                                <th scope="col">{move || i18n.t("consumption.column_previous")}</th>
+                                <th scope="col">{move || i18n.t("consumption.column_devices")}</th>
+                            </tr>
+                        </thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+            </section>
+            <div class="overall-pies" data-testid="overall-pies">{pies}</div>
+        </div>
     }
+}
+
+/// The loads' names by id, translated where the installation kept the predefined name.
+fn load_names_of(i18n: I18n, scopes: &Option<ConsumptionScopes>) -> Vec<(String, String)> {
+    scopes
+        .as_ref()
+        .map(|scopes| {
+            scopes
+                .loads
+                .iter()
+                .map(|load| (load.id.clone(), load_name(i18n, &load.id, &load.name)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A load's colour: by its place among the installation's loads, so a load keeps its colour
+/// from one period, commodity or chart to the next; a load not listed there (switched off)
+/// takes one after theirs, by its place among the parts shown.
+fn load_colour(load_names: &[(String, String)], load: &str, part: usize) -> &'static str {
+    let index = load_names
+        .iter()
+        .position(|(id, _)| id == load)
+        .unwrap_or(load_names.len() + part);
+    LOAD_COLOURS[index % LOAD_COLOURS.len()]
+}
+
+/// One slice of an Overall pie: a load's consumption over the period, in the base unit.
+struct Slice {
+    load: String,
+    name: String,
+    value: f64,
+    colour: &'static str,
+}
+
+/// The loads with consumption in the period, largest first.
+fn pie_slices(
+    i18n: I18n,
+    histogram: &ConsumptionHistogram,
+    load_names: &[(String, String)],
+) -> Vec<Slice> {
+    let mut slices: Vec<Slice> = histogram
+        .stacks
+        .iter()
+        .enumerate()
+        .map(|(part, stack)| Slice {
+            load: stack.load.clone(),
+            name: load_names
+                .iter()
+                .find(|(id, _)| *id == stack.load)
+                .map(|(_, name)| name.clone())
+                .unwrap_or_else(|| load_name(i18n, &stack.load, &stack.name)),
+            value: stack.values.iter().flatten().sum(),
+            colour: load_colour(load_names, &stack.load, part),
+        })
+        .filter(|slice| slice.value > 0.0)
+        .collect();
+    slices.sort_by(|a, b| b.value.total_cmp(&a.value));
+    slices
+}
+
+/// The pie of the slices as SVG, drawn by charts-rs: a ring of the loads' shares, each slice
+/// wide enough named by its percentage (the legend beside names them all, in units).
+fn pie_svg(slices: &[Slice]) -> String {
+    let series = slices
+        .iter()
+        .map(|slice| Series::new(slice.name.clone(), vec![slice.value as f32]))
+        .collect();
+    let mut chart = PieChart::new(series);
+    // Drawn at 300 × 300 and shown at most 260 px wide: the 15 px percentages read at 13 px.
+    (chart.width, chart.height) = (300.0, 300.0);
+    chart.radius = 130.0;
+    chart.inner_radius = 58.0;
+    chart.rose_type = Some(false);
+    chart.series_label_position = Some("inside".to_owned());
+    chart.series.label.formatter = "{d}".to_owned();
+    chart.series.label.font.size = 15.0;
+    chart.series.label.font.color = Color::white();
+    // A thin slice has no room for its percentage; the legend still gives it.
+    chart.min_show_label_angle = 22.0;
+    chart.series.colors = slices
+        .iter()
+        .map(|slice| Color::from(slice.colour))
+        .collect();
+    chart.margin.top = 0.0;
+    chart.margin.bottom = 0.0;
+    chart.svg().unwrap_or_default()
+}
+
+/// One commodity's pie beside the table: its loads' shares, with a legend giving each load's
+/// consumption in units and its share, and the same as text for screen readers.
+fn commodity_pie(
+    i18n: I18n,
+    commodity: Commodity,
+    histogram: Option<&ConsumptionHistogram>,
+    load_names: &[(String, String)],
+) -> AnyView {
+    let word = commodity_word(commodity);
+    let title = i18n.t(commodity.label_key());
+    let unit = commodity.consumption_quantity().unit();
+    let total = histogram.and_then(|histogram| histogram.total);
+    let slices = histogram
+        .map(|histogram| pie_slices(i18n, histogram, load_names))
+        .unwrap_or_default();
+    let caption = view! {
+        <figcaption class="pie-card__caption">
+            <span class=format!("commodity-dot commodity-dot--{word}")></span>
+            <span>{title.clone()}</span>
+            <span class="muted">{total.map(|total| i18n.value(total, unit))}</span>
+        </figcaption>
+    };
+    let sum: f64 = slices.iter().map(|slice| slice.value).sum();
+    if slices.is_empty() || sum <= 0.0 {
+        return view! {
+            <figure class="card pie-card" data-testid="overall-pie" data-commodity=word data-total=raw(total)>
+                {caption}
+                <p class="empty" data-testid="pie-empty">{i18n.t("consumption.no_data")}</p>
+            </figure>
+        }
+        .into_any();
+    }
+    let share = |value: f64| format!("{} %", i18n.number(value / sum * 100.0, 0));
+    let description = slices
+        .iter()
+        .map(|slice| {
+            format!(
+                "{} {} ({})",
+                slice.name,
+                i18n.value(slice.value, unit),
+                share(slice.value)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let label = i18n.format(
+        "consumption.pie_label",
+        &[("commodity", &title), ("slices", &description)],
+    );
+    let legend = slices
+        .iter()
+        .map(|slice| {
+            view! {
+                <li data-testid="pie-slice" data-load=slice.load.clone() data-value=slice.value.to_string()>
+                    <span class="legend__swatch" style=format!("background:{}", slice.colour)></span>
+                    <span class="pie-legend__name">{slice.name.clone()}</span>
+                    <span class="pie-legend__value">
+                        {i18n.value(slice.value, unit)}
+                        <span class="muted">{format!(" · {}", share(slice.value))}</span>
+                    </span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <figure class="card pie-card" data-testid="overall-pie" data-commodity=word data-total=raw(total)>
+            {caption}
+            <div class="pie" role="img" aria-label=label.clone() title=label inner_html=pie_svg(&slices)></div>
+            <ul class="pie-legend">{legend}</ul>
+        </figure>
+    }
+    .into_any()
 }
 
 /// A `<select>` of choices `(value, label)`; `selected` holds the chosen value.
