@@ -12,7 +12,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use shared::{
     CalendarDate, Commodity, ConsumptionHistogram, ConsumptionQuery, ConsumptionScope,
-    ConsumptionScopes, DeviceStatistics, HistogramPeriod, ScopeDevice, Unit, commodity_word,
+    ConsumptionScopes, DeviceStatistics, HistogramPeriod, Quantity, QuantityStatistics,
+    ScopeDevice, Unit, commodity_word,
 };
 
 use super::leave_when_unauthorized;
@@ -1193,7 +1194,17 @@ fn DetailsView(browse: Browse, scopes: Signal<Option<ConsumptionScopes>>) -> imp
     }
 }
 
-/// Min, mean and max over the period of each quantity a device measures.
+/// The quantity charted first: the active power where the device measures it, else the first.
+fn first_quantity(available: &[Quantity]) -> Option<Quantity> {
+    available
+        .iter()
+        .copied()
+        .find(|quantity| *quantity == Quantity::ActivePower)
+        .or_else(|| available.first().copied())
+}
+
+/// Min, mean and max over the period of each quantity a device measures: a chart per bar of
+/// each quantity the user picks, beside the table of the whole period.
 #[component]
 fn StatisticsCard(browse: Browse, id: u32) -> impl IntoView {
     let i18n = use_i18n();
@@ -1203,29 +1214,243 @@ fn StatisticsCard(browse: Browse, id: u32) -> impl IntoView {
         async move { api::device_statistics(id, period, date).await }
     });
     leave_when_unauthorized(data);
-    let body = move || {
+    let statistics = Memo::new(move |_| {
         data.with(|outcome| match outcome {
-            None => view! { <p class="loading">{i18n.t("common.loading")}</p> }.into_any(),
-            Some(Err(failure)) => view! {
-                <p class="alert alert--error" role="alert">{i18n.error(&failure.error.code, &failure.error.message)}</p>
-            }
+            Some(Ok(statistics)) => Some(statistics.clone()),
+            _ => None,
+        })
+    });
+    // The quantities charted, in the order the statistics list them.
+    let chosen = RwSignal::new(Vec::<Quantity>::new());
+    // Keeps the choice to what the period has; charts the first quantity when none is left
+    // (a new device, or a period without the ones chosen). The user may clear it all.
+    Effect::new(move || {
+        let available: Vec<Quantity> = statistics.with(|statistics| {
+            statistics
+                .iter()
+                .flat_map(|statistics| statistics.quantities.iter().map(|q| q.quantity))
+                .collect()
+        });
+        let mut kept = chosen.get_untracked();
+        kept.retain(|quantity| available.contains(quantity));
+        if kept.is_empty() {
+            kept.extend(first_quantity(&available));
+        }
+        if kept != chosen.get_untracked() {
+            chosen.set(kept);
+        }
+    });
+    let status = move || {
+        data.with(|outcome| match outcome {
+            None => Some(view! { <p class="loading">{i18n.t("common.loading")}</p> }.into_any()),
+            Some(Err(failure)) => Some(
+                view! {
+                    <p class="alert alert--error" role="alert">{i18n.error(&failure.error.code, &failure.error.message)}</p>
+                }
                 .into_any(),
-            Some(Ok(statistics)) => statistics_table(i18n, statistics),
+            ),
+            Some(Ok(statistics)) if statistics.quantities.is_empty() => Some(
+                view! { <p class="empty" data-testid="no-statistics">{i18n.t("consumption.no_statistics")}</p> }
+                    .into_any(),
+            ),
+            Some(Ok(_)) => None,
+        })
+    };
+    let picker = move || {
+        statistics.with(|statistics| {
+            let statistics = statistics.as_ref().filter(|s| !s.quantities.is_empty())?;
+            let total = statistics.quantities.len();
+            let options = statistics
+                .quantities
+                .iter()
+                .map(|quantity| {
+                    let quantity = quantity.quantity;
+                    let checked = move || chosen.with(|chosen| chosen.contains(&quantity));
+                    let toggle = move |_| {
+                        chosen.update(|chosen| {
+                            if let Some(position) = chosen.iter().position(|q| *q == quantity) {
+                                chosen.remove(position);
+                            } else {
+                                chosen.push(quantity);
+                            }
+                        })
+                    };
+                    view! {
+                        <label class="quantity-picker__option">
+                            <input
+                                type="checkbox"
+                                data-testid="quantity-choice"
+                                data-quantity=crate::quantity_code(quantity)
+                                prop:checked=checked
+                                on:change=toggle
+                            />
+                            <span>{i18n.t(quantity.label_key())}</span>
+                        </label>
+                    }
+                })
+                .collect_view();
+            let count = move || chosen.with(Vec::len).to_string();
+            Some(view! {
+                <details class="quantity-picker" data-testid="quantity-picker">
+                    <summary>
+                        {move || {
+                            i18n.format(
+                                "consumption.quantities_charted",
+                                &[("count", &count()), ("total", &total.to_string())],
+                            )
+                        }}
+                    </summary>
+                    <fieldset class="quantity-picker__options">
+                        <legend class="visually-hidden">{i18n.t("consumption.quantities_legend")}</legend>
+                        {options}
+                    </fieldset>
+                </details>
+            })
+        })
+    };
+    let charts = move || {
+        let chosen = chosen.get();
+        statistics.with(|statistics| {
+            let statistics = statistics.as_ref()?;
+            let charts = statistics
+                .quantities
+                .iter()
+                .filter(|quantity| chosen.contains(&quantity.quantity))
+                .map(|quantity| statistics_chart(i18n, statistics.period, quantity))
+                .collect_view();
+            Some(charts)
+        })
+    };
+    let table = move || {
+        statistics.with(|statistics| {
+            statistics
+                .as_ref()
+                .filter(|statistics| !statistics.quantities.is_empty())
+                .map(|statistics| statistics_table(i18n, statistics))
         })
     };
     view! {
         <section class="card" data-testid="statistics">
             <h2>{move || i18n.t("consumption.statistics")}</h2>
-            {body}
+            {status}
+            <div class="statistics-layout">
+                <div class="statistics-charts">
+                    {picker}
+                    <Show when=move || statistics.with(|s| s.as_ref().is_some_and(|s| !s.quantities.is_empty()))>
+                        <ul class="legend">
+                            <li>
+                                <span class="legend__swatch legend__swatch--range"></span>
+                                {move || i18n.t("consumption.legend_range")}
+                            </li>
+                            <li>
+                                <span class="legend__swatch legend__swatch--mean"></span>
+                                {move || i18n.t("consumption.mean")}
+                            </li>
+                        </ul>
+                    </Show>
+                    {charts}
+                </div>
+                {table}
+            </div>
         </section>
     }
 }
 
-fn statistics_table(i18n: I18n, statistics: &DeviceStatistics) -> AnyView {
-    if statistics.quantities.is_empty() {
-        return view! { <p class="empty" data-testid="no-statistics">{i18n.t("consumption.no_statistics")}</p> }
-            .into_any();
+/// One quantity per bar of the period: a band from the minimum to the maximum and a mark at the
+/// mean, the means joined by a line. The scale spans the period's extremes (a voltage moves
+/// between 225 and 240 V, not from zero).
+fn statistics_chart(i18n: I18n, period: HistogramPeriod, quantity: &QuantityStatistics) -> AnyView {
+    let unit = quantity.unit;
+    let name = i18n.t(quantity.quantity.label_key());
+    let code = crate::quantity_code(quantity.quantity);
+    let (Some(low), Some(high)) = (quantity.min, quantity.max) else {
+        return view! {
+            <figure class="statistics-chart" data-testid="statistics-chart" data-quantity=code>
+                <figcaption>{name}</figcaption>
+                <p class="empty">{i18n.t("consumption.no_data")}</p>
+            </figure>
+        }
+        .into_any();
+    };
+    // A flat quantity still gets some height, centred on its value.
+    let margin = if high > low {
+        (high - low) * 0.05
+    } else {
+        high.abs().max(1.0) * 0.05
+    };
+    let (bottom, top) = (low - margin, high + margin);
+    let y = move |value: f64| 100.0 - (value - bottom) / (top - bottom) * 100.0;
+    let count = quantity.buckets.len().max(1);
+    let width = count * 10;
+    let mut means = Vec::new();
+    let bars = quantity
+        .buckets
+        .iter()
+        .enumerate()
+        .map(|(index, bucket)| {
+            let x = index * 10;
+            let band = match (bucket.min, bucket.max) {
+                (Some(min), Some(max)) => {
+                    let height = (y(min) - y(max)).max(0.8);
+                    Some(view! { <rect class="statistics-range" x=x + 2 y=y(max) width="6" height=height></rect> })
+                }
+                _ => None,
+            };
+            let mark = bucket.mean.map(|mean| {
+                means.push(format!("{},{:.3}", x + 5, y(mean)));
+                view! { <rect class="statistics-mean" x=x + 1 y=y(mean) - 0.75 width="8" height="1.5"></rect> }
+            });
+            view! {
+                <g
+                    data-testid="statistics-bar"
+                    data-index=index
+                    data-local=bucket.local.clone()
+                    data-min=raw(bucket.min)
+                    data-mean=raw(bucket.mean)
+                    data-max=raw(bucket.max)
+                >
+                    {band}
+                    {mark}
+                </g>
+            }
+        })
+        .collect_view();
+    let step = count.div_ceil(8);
+    let labels = quantity
+        .buckets
+        .iter()
+        .enumerate()
+        .map(|(index, bucket)| {
+            let text = (index % step == 0).then(|| bar_label(i18n, period, &bucket.local));
+            view! { <span class="bar-labels__item">{text}</span> }
+        })
+        .collect_view();
+    let label = i18n.format("consumption.statistics_chart_label", &[("quantity", &name)]);
+    view! {
+        <figure class="statistics-chart" data-testid="statistics-chart" data-quantity=code>
+            <figcaption>{name}</figcaption>
+            <div class="chart-frame">
+                <div class="chart-frame__max muted">{i18n.value(top, unit)}</div>
+                <svg
+                    class="bars statistics-bars"
+                    viewBox=format!("0 0 {width} 100")
+                    preserveAspectRatio="none"
+                    role="img"
+                    aria-label=label
+                >
+                    {bars}
+                    <polyline class="statistics-mean-line" points=means.join(" ") vector-effect="non-scaling-stroke"></polyline>
+                </svg>
+                <div class="bar-labels" style=format!("grid-template-columns: repeat({count}, 1fr)")>{labels}</div>
+                <div class="chart-frame__min muted">{i18n.value(bottom, unit)}</div>
+            </div>
+        </figure>
     }
+    .into_any()
+}
+
+/// The period's minimum, mean and maximum of every quantity (the charts' text alternative).
+fn statistics_table(i18n: I18n, statistics: &DeviceStatistics) -> AnyView {
     let rows = statistics
         .quantities
         .iter()
