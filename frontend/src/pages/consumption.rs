@@ -15,6 +15,7 @@ use shared::{
     ConsumptionScopes, DeviceStatistics, HistogramPeriod, Quantity, QuantityStatistics,
     ScopeDevice, Unit, commodity_word,
 };
+use wasm_bindgen::prelude::*;
 
 use super::leave_when_unauthorized;
 use crate::api;
@@ -80,6 +81,9 @@ struct Browse {
     period: RwSignal<HistogramPeriod>,
     date: RwSignal<Option<CalendarDate>>,
     advanced: RwSignal<bool>,
+    /// Whether the browser shows the advanced view full screen (Fullscreen API); where it
+    /// does not, the view fills the window (CSS) all the same.
+    full_screen: RwSignal<bool>,
     shown: RwSignal<Option<CalendarDate>>,
 }
 
@@ -89,8 +93,39 @@ impl Browse {
             period: RwSignal::new(HistogramPeriod::Day),
             date: RwSignal::new(None),
             advanced: RwSignal::new(false),
+            full_screen: RwSignal::new(false),
             shown: RwSignal::new(None),
         }
+    }
+
+    /// Opens the advanced view over `frame`, full screen where the browser allows it.
+    fn open_advanced(self, frame: Option<web_sys::Element>) {
+        self.advanced.set(true);
+        let document = leptos::prelude::document();
+        // iPhones have no Fullscreen API for a page's elements, an embedding frame may forbid
+        // it: the view fills the window by CSS (.consumption--advanced) there.
+        if let Some(frame) = frame
+            && document.fullscreen_enabled()
+            && let Ok(request) = frame
+                .unchecked_ref::<FullScreenElement>()
+                .request_full_screen()
+        {
+            // Awaited so that a refusal is handled, not reported as an uncaught rejection;
+            // the CSS view stays either way.
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = wasm_bindgen_futures::JsFuture::from(request).await;
+            });
+        }
+    }
+
+    /// Back to the standard view of the current period, out of full screen.
+    fn close_advanced(self) {
+        self.advanced.set(false);
+        self.date.set(None);
+        if self.period.get_untracked() == HistogramPeriod::Decade {
+            self.period.set(HistogramPeriod::Year);
+        }
+        leave_full_screen();
     }
 
     fn query(self, scope: ConsumptionScope, commodity: Commodity) -> ConsumptionQuery {
@@ -111,6 +146,39 @@ impl Browse {
         if let Some(date) = from.and_then(|date| date.step(self.period.get_untracked(), steps)) {
             self.date.set(Some(date));
         }
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// An element seen through the Fullscreen API's promise-returning methods: web-sys's
+    /// `request_fullscreen` drops the promise, so a refusal would surface as an uncaught
+    /// rejection; here it is awaited. A browser without the method (iPhones) throws (`catch`).
+    #[wasm_bindgen(extends = web_sys::Element)]
+    type FullScreenElement;
+
+    #[wasm_bindgen(method, catch, js_name = requestFullscreen)]
+    fn request_full_screen(this: &FullScreenElement) -> Result<js_sys::Promise, JsValue>;
+
+    /// The document, likewise for `exitFullscreen`.
+    #[wasm_bindgen(extends = web_sys::Document)]
+    type FullScreenDocument;
+
+    #[wasm_bindgen(method, catch, js_name = exitFullscreen)]
+    fn exit_full_screen(this: &FullScreenDocument) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// Leaves the browser's full screen, if the page is in it.
+fn leave_full_screen() {
+    let document = leptos::prelude::document();
+    if document.fullscreen_element().is_some()
+        && let Ok(exit) = document
+            .unchecked_ref::<FullScreenDocument>()
+            .exit_full_screen()
+    {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(exit).await;
+        });
     }
 }
 
@@ -181,6 +249,29 @@ fn ConsumptionRoute() -> impl IntoView {
         params.with(|params| View::from_slug(params.get("view").as_deref().unwrap_or("total")))
     });
     let browse = Browse::new();
+    let frame = NodeRef::<leptos::html::Div>::new();
+    // The browser left full screen (Escape, a system gesture, another element): the advanced
+    // view closes with it, as the user asked to leave.
+    let full_screen_changes = window_event_listener(leptos::ev::fullscreenchange, move |_| {
+        let was = browse.full_screen.get_untracked();
+        let now = leptos::prelude::document().fullscreen_element().is_some();
+        browse.full_screen.set(now);
+        if was && !now && browse.advanced.get_untracked() {
+            browse.close_advanced();
+        }
+    });
+    // Escape closes the view where the browser does not show it full screen (the CSS view).
+    let escapes = window_event_listener(leptos::ev::keydown, move |event| {
+        if event.key() == "Escape" && !event.default_prevented() && browse.advanced.get_untracked()
+        {
+            browse.close_advanced();
+        }
+    });
+    on_cleanup(move || {
+        full_screen_changes.remove();
+        escapes.remove();
+        leave_full_screen();
+    });
     let scopes = LocalResource::new(api::consumption_scopes);
     leave_when_unauthorized(scopes);
     let scopes = Signal::derive(move || {
@@ -194,7 +285,9 @@ fn ConsumptionRoute() -> impl IntoView {
         <div
             class="consumption"
             class:consumption--advanced=move || browse.advanced.get()
+            node_ref=frame
             data-testid="consumption"
+            data-full-screen=move || browse.full_screen.get().to_string()
             data-view=move || current.get().map(View::slug)
         >
             <div class="page-head">
@@ -220,7 +313,11 @@ fn ConsumptionRoute() -> impl IntoView {
                         .collect_view()}
                 </nav>
             </Show>
-            <Toolbar browse=browse allow_advanced=Signal::derive(move || current.get() != Some(View::Overall)) />
+            <Toolbar
+                browse=browse
+                frame=frame
+                allow_advanced=Signal::derive(move || current.get() != Some(View::Overall))
+            />
             {move || match current.get() {
                 Some(View::Total) => view! { <TotalView browse=browse scopes=scopes /> }.into_any(),
                 Some(View::Overall) => view! { <OverallView browse=browse scopes=scopes /> }.into_any(),
@@ -243,7 +340,12 @@ fn ConsumptionRoute() -> impl IntoView {
 /// Day / Month / Year (and ten years in the advanced view), the advanced view's switch, and in
 /// it previous, the date picker and next.
 #[component]
-fn Toolbar(browse: Browse, #[prop(into)] allow_advanced: Signal<bool>) -> impl IntoView {
+fn Toolbar(
+    browse: Browse,
+    /// The page's frame, which the advanced view shows full screen.
+    frame: NodeRef<leptos::html::Div>,
+    #[prop(into)] allow_advanced: Signal<bool>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let periods = move || {
         if browse.advanced.get() {
@@ -252,15 +354,16 @@ fn Toolbar(browse: Browse, #[prop(into)] allow_advanced: Signal<bool>) -> impl I
             HistogramPeriod::ALL[..3].to_vec()
         }
     };
+    // Called in the click itself: browsers grant full screen only to a user's gesture.
     let toggle = move |_| {
-        let open = !browse.advanced.get_untracked();
-        browse.advanced.set(open);
-        if !open {
-            // The standard view shows the current period, per hour, day or month.
-            browse.date.set(None);
-            if browse.period.get_untracked() == HistogramPeriod::Decade {
-                browse.period.set(HistogramPeriod::Year);
-            }
+        if browse.advanced.get_untracked() {
+            browse.close_advanced();
+        } else {
+            let frame = frame.get_untracked().map(|div| {
+                let element: &web_sys::Element = &div;
+                element.clone()
+            });
+            browse.open_advanced(frame);
         }
     };
     let picked = move |event: leptos::ev::Event| {
