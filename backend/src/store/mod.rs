@@ -299,7 +299,8 @@ pub struct Compaction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Optimized {
     Compacted(Compaction),
-    /// Too few free pages: the file was left as it was.
+    /// Compacting would not pay off (the next commit would grow the file back): it was left as
+    /// it was.
     NotWorthIt(FileSpace),
 }
 
@@ -626,8 +627,9 @@ impl Store {
     }
 
     /// Compacts the file: moves pages in use to its start and gives the free ones back to the
-    /// file system (the system information page's "Optimize", and every night by the recorder,
-    /// see [`nightly`]). Fails when a transaction is in progress; nothing is lost then, try
+    /// file system (the system information page's "Optimize", and at night by the recorder when
+    /// it pays off, see [`nightly`]). The next commit grows a compacted file again, by doubling
+    /// it below 4 GiB. Fails when a transaction is in progress; nothing is lost then, try
     /// again later. Crash-safe: redb compacts through durable two-phase commits, so a crash
     /// leaves the file as it was before one of them or after it.
     pub fn optimize(&self) -> Result<Compaction, StoreError> {
@@ -671,7 +673,7 @@ impl Store {
         }
     }
 
-    /// Optimize when enough of the file is free pages to be worth the writes (see
+    /// Optimize when it gives space back for good, past the growth of the next commit (see
     /// [`nightly`]): what the recorder runs every night.
     pub fn optimize_when_worth_it(&self) -> Result<Optimized, StoreError> {
         let space = self.file_space()?;

@@ -153,7 +153,7 @@ pub async fn run(store: Store, live: LiveState, mut period: SamplePeriod) {
     }
 }
 
-/// The nightly Optimize: compacts the file when enough of it is free pages.
+/// The nightly Optimize: compacts the file when that gives space back for good.
 async fn optimize_tonight(store: &Store, nightly: &mut NightlyOptimize, local: NaiveDateTime) {
     let compactor = store.clone();
     let outcome = tokio::task::spawn_blocking(move || compactor.optimize_when_worth_it()).await;
@@ -172,7 +172,7 @@ async fn optimize_tonight(store: &Store, nightly: &mut NightlyOptimize, local: N
             info!(
                 file = space.file_bytes,
                 in_use = space.allocated_bytes,
-                "nightly optimize: too few free pages to be worth the writes"
+                "nightly optimize: not worth it, the next commit would grow the file back"
             );
         }
         // Usually a query's read transaction: the next commit of the night tries again.
