@@ -929,11 +929,14 @@ fn pie_slices(
 }
 
 /// The pie of the slices as SVG, drawn by charts-rs: a ring of the loads' shares, each slice
-/// wide enough named by its percentage (the legend beside names them all, in units).
-fn pie_svg(slices: &[Slice]) -> String {
+/// wide enough named by its percentage (the legend beside names them all, in units). The
+/// percentages come written (`shares`, one per slice) in the page's language, whole numbers:
+/// short enough to stay on their slice.
+fn pie_svg(slices: &[Slice], shares: &[String]) -> String {
     let series = slices
         .iter()
-        .map(|slice| Series::new(slice.name.clone(), vec![slice.value as f32]))
+        .zip(shares)
+        .map(|(slice, share)| Series::new(share.clone(), vec![slice.value as f32]))
         .collect();
     let mut chart = PieChart::new(series);
     // Drawn at 300 × 300 and shown at most 260 px wide: the 15 px percentages read at 13 px.
@@ -942,7 +945,7 @@ fn pie_svg(slices: &[Slice]) -> String {
     chart.inner_radius = 58.0;
     chart.rose_type = Some(false);
     chart.series_label_position = Some("inside".to_owned());
-    chart.series.label.formatter = "{d}".to_owned();
+    chart.series.label.formatter = "{a}".to_owned();
     chart.series.label.font.size = 15.0;
     chart.series.label.font.color = Color::white();
     // A thin slice has no room for its percentage; the legend still gives it.
@@ -1005,6 +1008,8 @@ fn commodity_pie(
         "consumption.pie_label",
         &[("commodity", &title), ("slices", &description)],
     );
+    let shares: Vec<String> = slices.iter().map(|slice| share(slice.value)).collect();
+    let svg = pie_svg(&slices, &shares);
     let legend = slices
         .iter()
         .map(|slice| {
@@ -1023,7 +1028,7 @@ fn commodity_pie(
     view! {
         <figure class="card pie-card" data-testid="overall-pie" data-commodity=word data-total=raw(total)>
             {caption}
-            <div class="pie" role="img" aria-label=label.clone() title=label inner_html=pie_svg(&slices)></div>
+            <div class="pie" role="img" aria-label=label.clone() title=label inner_html=svg></div>
             <ul class="pie-legend">{legend}</ul>
         </figure>
     }
