@@ -15,7 +15,8 @@ use shared::Quantity;
 mod common;
 
 /// One switched-off gateway (nothing is polled, so only the samples recorded here exist), four
-/// electricity meters and a water counter. Device 3 is excluded from totals.
+/// electricity meters, a water counter and an I/O module (it meters nothing). Device 3 is
+/// excluded from totals.
 const SITE: &str = r#"
 [[gateways]]
 id = 1
@@ -73,6 +74,16 @@ address = 10
 position = 1
 commodity = "water"
 pulse_weight = 0.001
+load_type = "water"
+
+[[devices]]
+id = 6
+gateway = 1
+name = "Supervision"
+model = "io-module-generic"
+address = 20
+load_type = "sockets"
+groups = [1]
 "#;
 
 /// 2025-03-10 00:00 UTC.
@@ -323,6 +334,11 @@ async fn histograms_sum_the_right_devices_and_the_csv_matches_them() {
         .await;
     assert_eq!(water_total["devices"], json!([4]));
     assert!(close(values(&water_total, "buckets")[2].unwrap(), 0.03));
+    // The water meter's automatic load (not one of the installation's) is a part of its own.
+    let water_stacks = water_total["stacks"].as_array().unwrap();
+    assert_eq!(water_stacks.len(), 1, "{water_stacks:?}");
+    assert_eq!(water_stacks[0]["load"], "water");
+    assert!(close(water_stacks[0]["values"][2].as_f64().unwrap(), 0.03));
 
     // Per day of the month, per month of the year, per year of ten years.
     let (_, month) = server
@@ -432,6 +448,49 @@ async fn device_statistics_give_min_mean_and_max_per_bar() {
         .unwrap();
     assert_eq!(water["commodity"], "water");
     let (status, _) = server.get("/api/devices/99/statistics").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn devices_that_meter_nothing_are_in_no_total() {
+    let server = Server::start().await;
+    record_history(&server.store);
+    let day = "period=day&date=2025-03-10";
+    // The I/O module (device 6) sits in the sockets load and in group 1 but reads no counter:
+    // no commodity's total, load or group lists it among the devices summed.
+    for commodity in ["electricity", "gas", "water", "heat"] {
+        let (status, total) = server
+            .get(&format!(
+                "/api/consumption?scope=total&commodity={commodity}&{day}"
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{total}");
+        let devices = total["devices"].as_array().unwrap();
+        assert!(!devices.contains(&json!(6)), "{commodity}: {devices:?}");
+    }
+    let (_, sockets) = server
+        .get(&format!("/api/consumption?scope=load/sockets&{day}"))
+        .await;
+    assert_eq!(sockets["devices"], json!([5]));
+    let (_, group) = server
+        .get(&format!("/api/consumption?scope=group/1&{day}"))
+        .await;
+    assert_eq!(group["devices"], json!([1, 2]));
+    // Nor is it offered on Compare and Details, which have no histogram to show for it.
+    let (_, scopes) = server.get("/api/consumption/scopes").await;
+    let listed: Vec<&Value> = scopes["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|device| &device["id"])
+        .collect();
+    assert_eq!(
+        listed,
+        [&json!(1), &json!(2), &json!(3), &json!(5), &json!(4)]
+    );
+    let (status, _) = server
+        .get(&format!("/api/consumption?scope=device/6&{day}"))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 

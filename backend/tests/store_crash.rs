@@ -3,7 +3,9 @@
 //! each commit whole or not at all.
 //!
 //! The recording process is this test binary run again with `STORE_CRASH_CHILD` set, so the
-//! child records through the real `Store` in a separate process.
+//! child records through the real `Store` in a separate process. It also runs Optimize (file
+//! compaction, which the recorder runs every night) every few commits, so kills land during
+//! compactions too.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -20,6 +22,8 @@ const START_VARIABLE: &str = "STORE_CRASH_START";
 const DEVICES: u32 = 60;
 const STEP: i64 = 600;
 const START: i64 = 1_767_225_600; // 2026-01-01 00:00 UTC
+/// Commits between two Optimize runs of the child.
+const COMMITS_PER_OPTIMIZE: i64 = 8;
 
 /// The value every series has at `time`: what the checker expects back.
 fn energy(device: u32, time: i64) -> f64 {
@@ -48,7 +52,8 @@ fn samples_at(time: i64) -> Vec<Sample> {
         .collect()
 }
 
-/// The child: records one period per commit, forever, printing each committed time.
+/// The child: records one period per commit, forever, printing each committed time, and
+/// compacts the file every few commits, saying when it starts and ends.
 #[test]
 fn recording_child() {
     let Ok(path) = std::env::var(CHILD_VARIABLE) else {
@@ -60,6 +65,11 @@ fn recording_child() {
     loop {
         store.record(&samples_at(time)).unwrap();
         println!("committed {time}");
+        if (time / STEP) % COMMITS_PER_OPTIMIZE == 0 {
+            println!("optimizing");
+            store.optimize().unwrap();
+            println!("optimized");
+        }
         time += STEP;
     }
 }
@@ -132,6 +142,8 @@ fn killed_recorders_lose_no_committed_sample() {
     let mut rng = rand::rng();
     let mut next = START;
     let mut kills_after_a_commit = 0;
+    let mut optimizations = 0;
+    let mut kills_during_an_optimize = 0;
     for round in 0..30 {
         let mut child = Command::new(&executable)
             .args([
@@ -149,19 +161,29 @@ fn killed_recorders_lose_no_committed_sample() {
         let stdout = child.stdout.take().unwrap();
         let (sender, receiver) = mpsc::channel();
         let reader = std::thread::spawn(move || {
+            // Optimize runs completed, and whether one was under way when the output ended.
+            let (mut completed, mut under_way) = (0, false);
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 if let Some(time) = line.strip_prefix("committed ") {
                     let _ = sender.send(time.parse::<i64>().unwrap());
+                } else if line == "optimizing" {
+                    under_way = true;
+                } else if line == "optimized" {
+                    under_way = false;
+                    completed += 1;
                 }
             }
+            (completed, under_way)
         });
         // Let it run a random while: from before its first commit to dozens of commits
         // (crossing hourly compactions).
         std::thread::sleep(Duration::from_millis(rng.random_range(20..600)));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        reader.join().unwrap();
+        let (completed, under_way) = reader.join().unwrap();
+        optimizations += completed;
+        kills_during_an_optimize += usize::from(under_way);
         let reported = receiver.try_iter().last();
         if reported.is_some() {
             kills_after_a_commit += 1;
@@ -173,6 +195,14 @@ fn killed_recorders_lose_no_committed_sample() {
     assert!(
         kills_after_a_commit >= 10,
         "the children hardly committed: the test proves little"
+    );
+    assert!(
+        optimizations >= 5,
+        "the children hardly compacted ({optimizations}): the test proves little"
+    );
+    eprintln!(
+        "{kills_after_a_commit} kills after a commit, {optimizations} compactions, \
+         {kills_during_an_optimize} kills during one"
     );
     assert!(next > START + 100 * STEP);
 }

@@ -7,22 +7,21 @@ import * as fs from 'fs';
 import { expectNoHorizontalScroll, login, watchErrors } from './helpers';
 
 /**
- * Waits until the demo history is in: this year's grand total has data, and so has today (the
- * history is written oldest first, so on a busy machine the year fills up well before today).
+ * Waits until the demo history is in: today's grand total has data. The history is written
+ * oldest first and ends at today's readings (a debug server takes most of a minute), so this
+ * year's total has data long before today's has.
  */
 async function waitForHistory(page: Page) {
-  for (const period of ['year', 'day']) {
-    await expect
-      .poll(
-        async () => {
-          const response = await page.request.get(`/api/consumption?scope=total&period=${period}`);
-          if (!response.ok()) return null;
-          return (await response.json()).total;
-        },
-        { timeout: 120_000, intervals: [1_000] },
-      )
-      .not.toBeNull();
-  }
+  await expect
+    .poll(
+      async () => {
+        const response = await page.request.get('/api/consumption?scope=total&period=day');
+        if (!response.ok()) return null;
+        return (await response.json()).total;
+      },
+      { timeout: 120_000, intervals: [1_000] },
+    )
+    .not.toBeNull();
 }
 
 async function expectTapTargets(page: Page, selector: string) {
@@ -238,5 +237,222 @@ test('the CSV separators chosen on the installation page shape datalogger.csv', 
   await section.getByTestId('csv-decimal-separator').selectOption(',');
   await section.getByTestId('csv-save').click();
   await expect(section.getByTestId('csv-saved')).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test('Overall shows a pie per commodity, split by load in units, legible at this width', async ({ page }) => {
+  const errors = watchErrors(page);
+  await login(page);
+  await waitForHistory(page);
+  await page.goto('/consumption/overall');
+  await page.getByTestId('period-year').click();
+  const rows = page.getByTestId('overall-row');
+  await expect(rows).toHaveCount(3);
+  const pies = page.getByTestId('overall-pie');
+  // One pie per row of the table, the same commodities in the same order.
+  await expect(pies).toHaveCount(3);
+  const commodities = (element: string) =>
+    page.getByTestId(element).evaluateAll((items) => items.map((item) => item.getAttribute('data-commodity')));
+  expect(await commodities('overall-pie')).toEqual(await commodities('overall-row'));
+
+  // Electricity: this year has data, its slices are the loads and add up to the table's total.
+  const electricity = page.locator('[data-testid="overall-pie"][data-commodity="electricity"]');
+  const row = page.locator('[data-testid="overall-row"][data-commodity="electricity"]');
+  await expect(electricity.getByTestId('pie-slice').first()).toBeVisible();
+  const total = Number(await row.getAttribute('data-total'));
+  expect(total).toBeGreaterThan(0);
+  expect(Number(await electricity.getAttribute('data-total'))).toBe(total);
+  const slices = await electricity.getByTestId('pie-slice').evaluateAll((items) =>
+    items.map((item) => ({
+      load: item.getAttribute('data-load') ?? '',
+      value: Number(item.getAttribute('data-value')),
+      text: item.textContent ?? '',
+    })),
+  );
+  const sum = slices.reduce((sum, slice) => sum + slice.value, 0);
+  expect(Math.abs(sum - total)).toBeLessThanOrEqual(1e-6 * total);
+  for (const slice of slices) {
+    expect(slice.value).toBeGreaterThan(0);
+    // In units, with the share.
+    expect(slice.text).toMatch(/\d (Wh|kWh|MWh) · \d+ %/);
+  }
+  // Largest first, as the ring turns.
+  expect(slices.map((slice) => slice.value)).toEqual([...slices.map((slice) => slice.value)].sort((a, b) => b - a));
+  // The same loads as the grand total's stacks of the year.
+  const grandTotal = await (await page.request.get('/api/consumption?scope=total&period=year')).json();
+  expect(slices.map((slice) => slice.load).sort()).toEqual(
+    grandTotal.stacks.map((stack: { load: string }) => stack.load).sort(),
+  );
+
+  // The drawing: charts-rs's SVG, a slice per load, named for screen readers and on hover.
+  const pie = electricity.locator('.pie');
+  await expect(pie).toHaveAttribute('role', 'img');
+  const label = (await pie.getAttribute('aria-label')) ?? '';
+  expect(label).toMatch(/^Electricity by load: /);
+  expect(await pie.getAttribute('title')).toBe(label);
+  expect(label.split(', ')).toHaveLength(slices.length);
+  const svg = pie.locator('svg');
+  await expect(svg).toBeVisible();
+  expect(await svg.locator('path').count()).toBeGreaterThanOrEqual(slices.length);
+
+  // Legible at this width: inside the viewport, drawn near its full size (its 15 px labels at
+  // 12 px or more), the legend's text at 12 px or more.
+  const viewport = page.viewportSize()!;
+  const box = (await svg.boundingBox())!;
+  expect(box.x).toBeGreaterThanOrEqual(0);
+  expect(box.x + box.width).toBeLessThanOrEqual(viewport.width);
+  expect((box.width / 300) * 15).toBeGreaterThanOrEqual(12);
+  const fontSize = await electricity
+    .getByTestId('pie-slice')
+    .first()
+    .evaluate((item) => parseFloat(getComputedStyle(item).fontSize));
+  expect(fontSize).toBeGreaterThanOrEqual(12);
+  // Beside the table on a desktop, below it on a phone.
+  const table = (await page.getByTestId('overall').boundingBox())!;
+  const piesBox = (await page.getByTestId('overall-pies').boundingBox())!;
+  if (viewport.width >= 1000) {
+    expect(piesBox.x).toBeGreaterThanOrEqual(table.x + table.width);
+  } else {
+    expect(piesBox.y).toBeGreaterThanOrEqual(table.y + table.height);
+  }
+
+  // Water in cubic metres, or said to have no data.
+  const water = page.locator('[data-testid="overall-pie"][data-commodity="water"]');
+  await expect(water.getByTestId('pie-slice').first().or(water.getByTestId('pie-empty'))).toBeVisible();
+  if (await water.getByTestId('pie-slice').count()) {
+    await expect(water.getByTestId('pie-slice').first()).toHaveText(/(m³|dm³) · \d+ %/);
+  }
+  await expectNoHorizontalScroll(page);
+  expect(errors).toEqual([]);
+});
+
+/** The test id of the element the browser shows full screen, or null. */
+async function fullScreenElement(page: Page) {
+  return page.evaluate(() => document.fullscreenElement?.getAttribute('data-testid') ?? null);
+}
+
+test('the advanced view goes full screen and back, by its button or Escape', async ({ page }) => {
+  const errors = watchErrors(page);
+  await login(page);
+  await page.goto('/consumption/total');
+  const view = page.getByTestId('consumption');
+  const toggle = page.getByTestId('advanced-toggle');
+  expect(await fullScreenElement(page)).toBeNull();
+
+  await toggle.click();
+  await expect.poll(() => fullScreenElement(page)).toBe('consumption');
+  await expect(view).toHaveAttribute('data-full-screen', 'true');
+  await expect(page.getByTestId('period-decade')).toBeVisible();
+  await toggle.click();
+  await expect.poll(() => fullScreenElement(page)).toBeNull();
+  await expect(view).toHaveAttribute('data-full-screen', 'false');
+  await expect(page.getByTestId('consumption-nav-total')).toBeVisible();
+
+  // Escape leaves full screen and the advanced view with it.
+  await toggle.click();
+  await expect.poll(() => fullScreenElement(page)).toBe('consumption');
+  await page.keyboard.press('Escape');
+  await expect.poll(() => fullScreenElement(page)).toBeNull();
+  await expect(page.getByTestId('period-decade')).toHaveCount(0);
+  await expect(page.getByTestId('consumption-nav-total')).toBeVisible();
+  await expect(toggle).toHaveAttribute('aria-pressed', 'false');
+  expect(errors).toEqual([]);
+});
+
+test('where the browser refuses full screen, the advanced view fills the window', async ({ page }) => {
+  const errors = watchErrors(page);
+  // As an embedding frame's policy would: the request is rejected.
+  await page.addInitScript(() => {
+    Element.prototype.requestFullscreen = () => Promise.reject(new TypeError('Permissions check failed'));
+  });
+  await login(page);
+  await page.goto('/consumption/total');
+  await page.getByTestId('advanced-toggle').click();
+  await expect(page.getByTestId('period-decade')).toBeVisible();
+  expect(await fullScreenElement(page)).toBeNull();
+  await expect(page.getByTestId('consumption')).toHaveAttribute('data-full-screen', 'false');
+  const frame = await page.getByTestId('consumption').boundingBox();
+  const viewport = page.viewportSize();
+  expect(frame?.width).toBe(viewport?.width);
+  expect(frame?.height).toBe(viewport?.height);
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('period-decade')).toHaveCount(0);
+  await expect(page.getByTestId('consumption-nav-total')).toBeVisible();
+  // The refusal is handled, not an uncaught rejection.
+  expect(errors).toEqual([]);
+});
+
+test('Details charts each chosen quantity per bar, as the statistics say', async ({ page }) => {
+  const errors = watchErrors(page);
+  await login(page);
+  await waitForHistory(page);
+  await page.goto('/consumption/details');
+  const charts = page.getByTestId('statistics-chart');
+  await expect(charts.first()).toBeVisible({ timeout: 30_000 });
+  // One quantity charted to start with: the active power where the device measures it.
+  await expect(charts).toHaveCount(1);
+  const device = await page.getByTestId('details-device').inputValue();
+  const statistics = await (await page.request.get(`/api/devices/${device}/statistics?period=day`)).json();
+  type Bucket = { min: number | null; mean: number | null; max: number | null };
+  type Statistics = { quantity: string; buckets: Bucket[] };
+  const quantities: Statistics[] = statistics.quantities;
+  const first = quantities.find((quantity) => quantity.quantity === 'active_power') ?? quantities[0];
+  await expect(charts.first()).toHaveAttribute('data-quantity', first.quantity);
+  const picker = page.getByTestId('quantity-picker');
+  await expect(picker.locator(`[data-testid="quantity-choice"][data-quantity="${first.quantity}"]`)).toBeChecked();
+  await expect(picker.getByTestId('quantity-choice')).toHaveCount(quantities.length);
+
+  // A bar per bucket, each with the statistics' minimum, mean and maximum (the current hour
+  // may gain samples between the two reads: compare the hours before it).
+  const bars = await charts
+    .first()
+    .getByTestId('statistics-bar')
+    .evaluateAll((items) =>
+      items.map((item) => ['data-min', 'data-mean', 'data-max'].map((name) => item.getAttribute(name) ?? '')),
+    );
+  expect(bars.length).toBe(first.buckets.length);
+  expect(bars.length).toBeGreaterThanOrEqual(23);
+  const number = (text: string) => (text === '' ? null : Number(text));
+  const current = first.buckets.map((bucket) => bucket.mean !== null).lastIndexOf(true);
+  for (let index = 0; index < current; index++) {
+    const [min, mean, max] = bars[index].map(number);
+    const bucket = first.buckets[index];
+    expect({ min, mean, max }, `bar ${index}`).toEqual({ min: bucket.min, mean: bucket.mean, max: bucket.max });
+  }
+  for (const bar of bars) {
+    const [min, mean, max] = bar.map(number);
+    if (mean === null) continue;
+    expect(min!).toBeLessThanOrEqual(mean);
+    expect(mean).toBeLessThanOrEqual(max!);
+  }
+
+  // Another quantity: a second chart; the first one taken off: only the second stays.
+  if (quantities.length > 1) {
+    const second = quantities.find((quantity) => quantity.quantity !== first.quantity)!;
+    await picker.locator('summary').click();
+    await picker.locator(`[data-testid="quantity-choice"][data-quantity="${second.quantity}"]`).check();
+    await expect(charts).toHaveCount(2);
+    await expect(picker.locator('summary')).toContainText(`2 of ${quantities.length}`);
+    await picker.locator(`[data-testid="quantity-choice"][data-quantity="${first.quantity}"]`).uncheck();
+    await expect(charts).toHaveCount(1);
+    await expect(charts.first()).toHaveAttribute('data-quantity', second.quantity);
+  }
+
+  // Per day of the month: a bar per day.
+  await page.getByTestId('period-month').click();
+  await expect
+    .poll(async () => {
+      const count = await charts.first().getByTestId('statistics-bar').count();
+      return count >= 28 && count <= 31;
+    })
+    .toBe(true);
+  // The charts sit beside the table on a desktop.
+  const viewport = page.viewportSize()!;
+  if (viewport.width >= 1000) {
+    const chart = (await charts.first().boundingBox())!;
+    const table = (await page.locator('.statistics-table').boundingBox())!;
+    expect(table.x).toBeGreaterThanOrEqual(chart.x + chart.width);
+  }
+  await expectNoHorizontalScroll(page);
   expect(errors).toEqual([]);
 });

@@ -182,8 +182,14 @@ pub struct HourlyEnergy {
     pub date: String,
     /// The counter the consumption comes from.
     pub quantity: Quantity,
-    /// 24 entries, one per local hour; `None` where nothing was recorded.
+    /// One entry per local hour: 24, or 23 and 25 on the days the clocks change; `None` where
+    /// nothing was recorded.
     pub hours: Vec<Option<f64>>,
+    /// The local start of each entry of `hours`, `HH:MM`: the hour the clocks skip is missing
+    /// and the one they repeat comes twice, so a chart labels its bars from these rather than
+    /// counting from midnight.
+    #[serde(default)]
+    pub starts: Vec<String>,
 }
 
 /// Bus statistics of one device (`GET /api/diagnostics`).

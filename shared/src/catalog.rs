@@ -542,6 +542,28 @@ impl DeviceProfile {
     pub fn output(&self, index: u8) -> Option<&OutputSpec> {
         self.outputs.iter().find(|output| output.index == index)
     }
+
+    /// What a device of this model at `channel` meters, for consumption totals: the device's
+    /// own setting (`configured`, a pulse counter's water or gas) or the model's, and only when
+    /// the device reads that commodity's counter (energy or volume). `None` for a device whose
+    /// readings are no consumption at all, e.g. an I/O module: counting it in a commodity's
+    /// total would list it among the devices summed although it adds nothing.
+    ///
+    /// A smart meter read on its HAN/P1 port has no registers: the protocol's decoder always
+    /// delivers its energy totals.
+    pub fn metered_commodity(
+        &self,
+        configured: Option<Commodity>,
+        channel: Option<u8>,
+    ) -> Option<Commodity> {
+        let commodity = configured.or(self.commodity)?;
+        let counter = commodity.consumption_quantity();
+        let reads_counter = self.family.han_protocol().is_some()
+            || self
+                .registers_for(channel)
+                .any(|register| register.quantity == counter);
+        reads_counter.then_some(commodity)
+    }
 }
 
 /// A smart meter read on its HAN/P1 port: what it sends is fixed by the protocol, so the file
@@ -1689,6 +1711,36 @@ mod catalog_files_tests {
     fn shipped() -> Catalog {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/catalog");
         Catalog::load_dir(&dir).unwrap()
+    }
+
+    #[test]
+    fn only_devices_reading_a_counter_meter_a_commodity() {
+        let catalog = shipped();
+        let metered = |model: &str, configured: Option<Commodity>, channel: Option<u8>| {
+            catalog
+                .get(model)
+                .unwrap_or_else(|| panic!("{model} is shipped"))
+                .metered_commodity(configured, channel)
+        };
+        let electricity = Some(Commodity::Electricity);
+        for model in [
+            "eastron-sdm630",
+            "eastron-sdm120",
+            "evse-generic",
+            "han2x",
+            "han-dlms-meter",
+            "p1-meter",
+        ] {
+            assert_eq!(metered(model, None, None), electricity, "{model}");
+        }
+        // A pulse counter meters what its device says, on its own channel.
+        let water = Some(Commodity::Water);
+        assert_eq!(metered("pulse-concentrator-4", water, Some(2)), water);
+        assert_eq!(metered("pulse-concentrator-4", None, Some(2)), None);
+        assert_eq!(metered("pulse-concentrator-4", water, Some(9)), None);
+        // An I/O module meters nothing, whatever a device might claim.
+        assert_eq!(metered("io-module-generic", None, None), None);
+        assert_eq!(metered("io-module-generic", electricity, None), None);
     }
 
     #[test]

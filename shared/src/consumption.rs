@@ -427,6 +427,7 @@ pub struct ConsumptionScopes {
     pub loads: Vec<crate::installation::LoadType>,
     /// Enabled measure groups.
     pub groups: Vec<crate::installation::MeasureGroup>,
+    /// The devices that meter a commodity (an I/O module meters none and is not listed).
     pub devices: Vec<ScopeDevice>,
     /// The CSV separators the download uses.
     pub csv: CsvSettings,

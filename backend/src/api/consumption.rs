@@ -5,16 +5,18 @@
 //! Which devices a scope sums comes from the installation model; the sums come from the store.
 //! Parameters are checked by the rules in `shared` (the browser runs the same ones).
 
+use std::borrow::Cow;
+
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, TimeZone};
 use serde::Deserialize;
 use shared::{
-    CalendarDate, Commodity, ConsumptionHistogram, ConsumptionQuery, ConsumptionScope,
-    ConsumptionScopes, CsvSettings, DeviceStatistics, HistogramBucket, HistogramPeriod, Language,
-    LoadStack, Quantity, QuantityStatistics, ScopeDevice, SiteConfig, StatisticsBucket,
-    Translations, Unit, datalogger_csv, validate_csv_settings,
+    CalendarDate, Catalog, Commodity, ConsumptionHistogram, ConsumptionQuery, ConsumptionScope,
+    ConsumptionScopes, CsvSettings, DeviceConfig, DeviceProfile, DeviceStatistics, HistogramBucket,
+    HistogramPeriod, Language, LoadStack, Quantity, QuantityStatistics, ScopeDevice, SiteConfig,
+    StatisticsBucket, Translations, Unit, datalogger_csv, validate_csv_settings,
 };
 use tracing::info;
 
@@ -70,9 +72,18 @@ fn local_label(zone: Tz, start: i64) -> String {
         .unwrap_or_default()
 }
 
-/// Every configured device's commodity, as My panel board knows it (catalog or device setting).
-fn commodity_of(state: &AppState, device: u32) -> Option<Commodity> {
-    state.live.get(device).map(|info| info.commodity)
+/// A device's model: from the catalog, or built from its own settings for the generic meter.
+fn profile_of<'a>(catalog: &'a Catalog, device: &DeviceConfig) -> Option<Cow<'a, DeviceProfile>> {
+    match catalog.get(&device.model) {
+        Some(profile) => Some(Cow::Borrowed(profile)),
+        None => crate::acquisition::generic_profile(device).map(Cow::Owned),
+    }
+}
+
+/// What a device meters, for the consumption pages: `None` when it reads no energy or volume
+/// counter (an I/O module), so that it is in no commodity's total and offers no histogram.
+fn commodity_of(catalog: &Catalog, device: &DeviceConfig) -> Option<Commodity> {
+    profile_of(catalog, device)?.metered_commodity(device.commodity, device.position)
 }
 
 /// The devices a scope sums, and the commodity they meter. Unknown loads, groups and devices
@@ -86,10 +97,11 @@ fn scope_devices(
     scope: &ConsumptionScope,
     commodity: Commodity,
 ) -> Result<(Vec<u32>, Commodity), AppError> {
-    let counted = |device: &&shared::DeviceConfig| {
+    let catalog = state.configuration.catalog();
+    let counted = |device: &&DeviceConfig| {
         user.sees(device.id)
             && !device.exclude_from_totals
-            && commodity_of(state, device.id) == Some(commodity)
+            && commodity_of(catalog, device) == Some(commodity)
     };
     let devices: Vec<u32> = match scope {
         ConsumptionScope::Total => site
@@ -126,7 +138,7 @@ fn scope_devices(
                 .devices
                 .iter()
                 .find(|device| device.id == *id && user.sees(device.id))
-                .and_then(|device| commodity_of(state, device.id))
+                .and_then(|device| commodity_of(catalog, device))
                 .ok_or(AppError::NotFound)?;
             return Ok((vec![*id], own));
         }
@@ -183,13 +195,25 @@ fn histogram(
         None => Vec::new(),
     };
     // The grand total's bars split by load type (§8.2.2.1); loads without data are left out.
+    // The installation's loads first, in its order, then the automatic ones (`water`, `gas`)
+    // that water and gas meters may have instead: every device summed is in one part.
     let mut stacks = Vec::new();
     if *scope == ConsumptionScope::Total {
-        for load in &site.loads {
+        let mut loads: Vec<(&str, &str)> = site
+            .loads
+            .iter()
+            .map(|load| (load.id.as_str(), load.name.as_str()))
+            .collect();
+        for device in site.devices.iter().filter(|d| devices.contains(&d.id)) {
+            if !loads.iter().any(|(id, _)| *id == device.load_type) {
+                loads.push((device.load_type.as_str(), ""));
+            }
+        }
+        for (load, name) in loads {
             let members: Vec<u32> = site
                 .devices
                 .iter()
-                .filter(|device| device.load_type == load.id && devices.contains(&device.id))
+                .filter(|device| device.load_type == load && devices.contains(&device.id))
                 .map(|device| device.id)
                 .collect();
             if members.is_empty() {
@@ -202,8 +226,8 @@ fn histogram(
                 .collect();
             if values.iter().any(Option::is_some) {
                 stacks.push(LoadStack {
-                    load: load.id.clone(),
-                    name: load.name.clone(),
+                    load: load.to_owned(),
+                    name: name.to_owned(),
                     values,
                 });
             }
@@ -318,17 +342,8 @@ fn measured_gauges(state: &AppState, site: &SiteConfig, id: u32) -> Vec<Quantity
     let Some(device) = site.devices.iter().find(|device| device.id == id) else {
         return Vec::new();
     };
-    let generic;
-    let catalog = state.configuration.catalog();
-    let profile = match catalog.get(&device.model) {
-        Some(profile) => profile,
-        None => match crate::acquisition::generic_profile(device) {
-            Some(profile) => {
-                generic = profile;
-                &generic
-            }
-            None => return Vec::new(),
-        },
+    let Some(profile) = profile_of(state.configuration.catalog(), device) else {
+        return Vec::new();
     };
     let mut quantities = Vec::new();
     for register in profile.registers_for(device.position) {
@@ -431,6 +446,7 @@ pub async fn scopes_get(
             .iter()
             .any(|device| device.groups.contains(&group.id) && user.sees(device.id))
     };
+    let catalog = state.configuration.catalog();
     AppJson(ConsumptionScopes {
         loads: site
             .loads
@@ -452,7 +468,7 @@ pub async fn scopes_get(
                 Some(ScopeDevice {
                     id: device.id,
                     name: device.name.clone(),
-                    commodity: commodity_of(&state, device.id)?,
+                    commodity: commodity_of(catalog, device)?,
                     load_type: device.load_type.clone(),
                     exclude_from_totals: device.exclude_from_totals,
                 })

@@ -77,6 +77,7 @@ mod calendar;
 mod codec;
 mod counter;
 pub mod demo_history;
+mod nightly;
 mod recorder;
 mod rollup;
 mod users;
@@ -276,6 +277,31 @@ pub struct TableStatistics {
     pub metadata_bytes: u64,
     /// Bytes of the table's pages holding neither.
     pub fragmented_bytes: u64,
+}
+
+/// What one [`Store::optimize`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compaction {
+    pub file_bytes_before: u64,
+    pub file_bytes_after: u64,
+    pub duration: std::time::Duration,
+}
+
+/// What [`Store::optimize_when_worth_it`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Optimized {
+    Compacted(Compaction),
+    /// Compacting would not pay off (the next commit would grow the file back): it was left as
+    /// it was.
+    NotWorthIt(FileSpace),
+}
+
+/// The file's size and how much of it is in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileSpace {
+    pub file_bytes: u64,
+    /// Bytes of the pages in use; the rest of the file is free pages, reused by later writes.
+    pub allocated_bytes: u64,
 }
 
 /// Space used by the database (for the system information page and the benchmark).
@@ -593,24 +619,75 @@ impl Store {
     }
 
     /// Compacts the file: moves pages in use to its start and gives the free ones back to the
-    /// file system (the system information page's "Optimize"). Fails when a transaction is in
-    /// progress; nothing is lost then, try again later. Returns whether the file shrank.
-    pub fn optimize(&self) -> Result<bool, StoreError> {
+    /// file system (the system information page's "Optimize", and at night by the recorder when
+    /// it pays off, see [`nightly`]). The next commit grows a compacted file again, by doubling
+    /// it below 4 GiB. Fails when a transaction is in progress; nothing is lost then, try
+    /// again later. Crash-safe: redb compacts through durable two-phase commits, so a crash
+    /// leaves the file as it was before one of them or after it.
+    pub fn optimize(&self) -> Result<Compaction, StoreError> {
+        let started = std::time::Instant::now();
+        // Taken for writing: no commit of this handle runs while pages move.
         let mut database = self
             .database
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let before = std::fs::metadata(self.path.as_path()).map_or(0, |metadata| metadata.len());
+        let file_bytes_before = self.file_bytes();
         // Compaction needs no reader: retire the shared one.
         {
             let mut snapshot = self.lock_snapshot();
             snapshot.generation += 1;
             snapshot.reader = None;
         }
-        database.compact()?;
-        let after = std::fs::metadata(self.path.as_path()).map_or(0, |metadata| metadata.len());
-        info!(before, after, "database file compacted");
-        Ok(after < before)
+        let outcome = database.compact();
+        let compaction = Compaction {
+            file_bytes_before,
+            file_bytes_after: self.file_bytes(),
+            duration: started.elapsed(),
+        };
+        match outcome {
+            Ok(_) => {
+                info!(
+                    before = compaction.file_bytes_before,
+                    after = compaction.file_bytes_after,
+                    milliseconds = compaction.duration.as_millis() as u64,
+                    "database file compacted"
+                );
+                Ok(compaction)
+            }
+            Err(error) => {
+                warn!(
+                    %error,
+                    milliseconds = compaction.duration.as_millis() as u64,
+                    "database file not compacted"
+                );
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Optimize when it gives space back for good, past the growth of the next commit (see
+    /// [`nightly`]): what the recorder runs every night.
+    pub fn optimize_when_worth_it(&self) -> Result<Optimized, StoreError> {
+        let space = self.file_space()?;
+        if !nightly::worth_compacting(space) {
+            return Ok(Optimized::NotWorthIt(space));
+        }
+        Ok(Optimized::Compacted(self.optimize()?))
+    }
+
+    fn file_bytes(&self) -> u64 {
+        std::fs::metadata(self.path.as_path()).map_or(0, |metadata| metadata.len())
+    }
+
+    /// The file's size and the bytes of its pages in use (the rest are free pages).
+    pub fn file_space(&self) -> Result<FileSpace, StoreError> {
+        let transaction = self.db().begin_write()?;
+        let stats = transaction.stats()?;
+        transaction.abort()?;
+        Ok(FileSpace {
+            file_bytes: self.file_bytes(),
+            allocated_bytes: stats.allocated_pages() * stats.page_size() as u64,
+        })
     }
 
     /// The time zone of the roll-ups.
@@ -746,18 +823,11 @@ impl Store {
                 fragmented_bytes: stats.fragmented_bytes(),
             })
         }
-        let allocated_bytes = {
-            let transaction = self.db().begin_write()?;
-            let stats = transaction.stats()?;
-            transaction.abort()?;
-            stats.allocated_pages() * stats.page_size() as u64
-        };
+        let space = self.file_space()?;
         let transaction = self.snapshot()?;
-        let file_bytes =
-            std::fs::metadata(self.path.as_path()).map_or(0, |metadata| metadata.len());
         Ok(StorageStatistics {
-            file_bytes,
-            allocated_bytes,
+            file_bytes: space.file_bytes,
+            allocated_bytes: space.allocated_bytes,
             tables: vec![
                 table(&transaction, "users", USERS)?,
                 table(&transaction, "config", CONFIG)?,

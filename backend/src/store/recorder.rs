@@ -1,18 +1,20 @@
 //! Writes the latest values into the store at the sample rate. Counters are recorded as read at
 //! the end of the period; gauges as the minimum, mean and maximum of every reading taken during
 //! the period (followed through the live state's change broadcast), so a short peak between two
-//! samples is not lost.
+//! samples is not lost. Once a night, after a commit, it also runs Optimize (see [`nightly`](super::nightly)).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::NaiveDateTime;
 use shared::{DeviceInfo, DeviceStatus, Quantity, SiteConfig};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
-use tracing::warn;
+use tracing::{info, warn};
 
-use super::{Sample, Store};
+use super::nightly::{NightlyOptimize, local_time};
+use super::{Optimized, Sample, Store};
 use crate::live::LiveState;
 
 /// Readings of one gauge during the current period.
@@ -104,6 +106,7 @@ impl SamplePeriod {
 pub async fn run(store: Store, live: LiveState, mut period: SamplePeriod) {
     let mut changes = live.subscribe();
     let mut current = Period::default();
+    let mut nightly = NightlyOptimize::default();
     'sampling: loop {
         let period_seconds = period.seconds();
         let now = chrono::Utc::now().timestamp();
@@ -131,14 +134,55 @@ pub async fn run(store: Store, live: LiveState, mut period: SamplePeriod) {
             }
         }
         let samples = samples_at(&live, next, period_seconds, &std::mem::take(&mut current));
-        if samples.is_empty() {
-            continue;
+        if !samples.is_empty() {
+            let writer = store.clone();
+            match tokio::task::spawn_blocking(move || writer.record(&samples)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => warn!(%error, "cannot record samples"),
+                Err(error) => warn!(%error, "the recording task failed"),
+            }
         }
-        let writer = store.clone();
-        match tokio::task::spawn_blocking(move || writer.record(&samples)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => warn!(%error, "cannot record samples"),
-            Err(error) => warn!(%error, "the recording task failed"),
+        // Here, between two commits of this loop, Optimize never runs during one; the next
+        // sample waits for it (and is skipped if it takes longer than a period: counters
+        // spread the consumption of the gap, nothing is lost).
+        if let Some(local) = local_time(store.time_zone(), next)
+            && nightly.due(local)
+        {
+            optimize_tonight(&store, &mut nightly, local).await;
+        }
+    }
+}
+
+/// The nightly Optimize: compacts the file when that gives space back for good.
+async fn optimize_tonight(store: &Store, nightly: &mut NightlyOptimize, local: NaiveDateTime) {
+    let compactor = store.clone();
+    let outcome = tokio::task::spawn_blocking(move || compactor.optimize_when_worth_it()).await;
+    match outcome {
+        Ok(Ok(Optimized::Compacted(compaction))) => {
+            nightly.done(local);
+            info!(
+                before = compaction.file_bytes_before,
+                after = compaction.file_bytes_after,
+                seconds = compaction.duration.as_secs_f64(),
+                "nightly optimize: file compacted"
+            );
+        }
+        Ok(Ok(Optimized::NotWorthIt(space))) => {
+            nightly.done(local);
+            info!(
+                file = space.file_bytes,
+                in_use = space.allocated_bytes,
+                "nightly optimize: not worth it, the next commit would grow the file back"
+            );
+        }
+        // Usually a query's read transaction: the next commit of the night tries again.
+        Ok(Err(error)) => {
+            warn!(%error, "nightly optimize failed; trying again after the next sample");
+        }
+        Err(error) => {
+            // A panic would recur: leave it for tonight.
+            nightly.done(local);
+            warn!(%error, "the nightly optimize task failed");
         }
     }
 }

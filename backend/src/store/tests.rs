@@ -505,3 +505,80 @@ fn users_change_in_one_transaction_and_old_records_still_read() {
         .collect();
     assert_eq!(names, ["alice"]);
 }
+
+#[test]
+fn optimize_gives_free_pages_back_and_keeps_every_sample() {
+    let (_dir, store) = store_in(Tz::UTC);
+    // A young file: a few pages, not worth rewriting every night.
+    store
+        .record(&counter(1, MARCH_28, MARCH_28 + 3_600, 0.0, 10.0))
+        .unwrap();
+    assert!(matches!(
+        store.optimize_when_worth_it().unwrap(),
+        Optimized::NotWorthIt(_)
+    ));
+    // A month of 40 counters, a day per commit, then a time-zone change that rebuilds every
+    // roll-up: the bulk changes that leave many pages free.
+    let month = 30 * 86_400;
+    for day_start in (MARCH_28..MARCH_28 + month).step_by(86_400) {
+        let batch: Vec<Sample> = (1..=40)
+            .flat_map(|device| {
+                counter(
+                    device,
+                    day_start,
+                    day_start + 86_400 - 600,
+                    f64::from(device) * 1_000.0 + (day_start - MARCH_28) as f64 / 6.0,
+                    f64::from(device),
+                )
+            })
+            .collect();
+        store.record(&batch).unwrap();
+    }
+    store.set_time_zone(chrono_tz::Europe::Paris).unwrap();
+    let total = |store: &Store| {
+        store
+            .consumption_histogram(
+                &(1..=40).collect::<Vec<_>>(),
+                ENERGY,
+                Period::Year,
+                date(2026, 4, 1),
+            )
+            .unwrap()
+    };
+    let before = total(&store);
+    let space = store.file_space().unwrap();
+    assert!(space.allocated_bytes < space.file_bytes, "{space:?}");
+
+    // A query's read transaction in progress: refused, nothing lost, tried again later.
+    let reading = store.snapshot().unwrap();
+    assert!(store.optimize().is_err());
+    drop(reading);
+    assert_eq!(total(&store), before);
+
+    let compaction = store.optimize().unwrap();
+    assert_eq!(compaction.file_bytes_before, space.file_bytes);
+    assert!(
+        compaction.file_bytes_after < compaction.file_bytes_before,
+        "{compaction:?}"
+    );
+    assert_eq!(total(&store), before);
+    assert_eq!(
+        store.series(40, ENERGY, MARCH_28, i64::MAX).unwrap().len(),
+        30 * 144
+    );
+    // Recording goes on in the compacted file; its first commit finds no free page and redb
+    // doubles the file (below 4 GiB it grows by doubling): what `worth_compacting` weighs.
+    store
+        .record(&counter(1, MARCH_28 + month, MARCH_28 + month, 1e6, 0.0))
+        .unwrap();
+    let grown = store.file_space().unwrap();
+    assert!(
+        grown.file_bytes >= 2 * compaction.file_bytes_after - 64 * 1024,
+        "{grown:?} after {compaction:?}"
+    );
+    // Half free now, but compacting again would only be undone by the next commit.
+    assert!(matches!(
+        store.optimize_when_worth_it().unwrap(),
+        Optimized::NotWorthIt(_)
+    ));
+}

@@ -15,6 +15,23 @@ fn chart_unit(unit: Unit, largest: f64) -> (&'static str, f64) {
     }
 }
 
+/// The label of each bar: the hour of its local start (`3` for 03:00), so a day the clocks
+/// change reads 1, 3 … (the skipped hour) or 1, 2, 2, 3 … (the repeated one). A server that
+/// sends no starts gets hours counted from midnight.
+fn hour_labels(energy: &HourlyEnergy) -> Vec<String> {
+    (0..energy.hours.len())
+        .map(|index| {
+            energy
+                .starts
+                .get(index)
+                .and_then(|start| start.get(0..2))
+                .and_then(|hour| hour.parse::<u32>().ok())
+                .unwrap_or(index as u32)
+                .to_string()
+        })
+        .collect()
+}
+
 /// The SVG of a day per hour, drawn by charts-rs, and the unit of its bars.
 fn render(energy: &HourlyEnergy, series_name: &str) -> (String, &'static str) {
     let largest = energy
@@ -23,17 +40,13 @@ fn render(energy: &HourlyEnergy, series_name: &str) -> (String, &'static str) {
         .flatten()
         .fold(0.0_f64, |largest, value| largest.max(value.abs()));
     let (symbol, factor) = chart_unit(energy.quantity.unit(), largest);
-    let data: Vec<Option<f32>> = (0..24)
-        .map(|hour| {
-            energy
-                .hours
-                .get(hour)
-                .copied()
-                .flatten()
-                .map(|value| (value * factor) as f32)
-        })
+    // As many bars as the day has hours: 23 or 25 where the clocks change.
+    let data: Vec<Option<f32>> = energy
+        .hours
+        .iter()
+        .map(|value| value.map(|value| (value * factor) as f32))
         .collect();
-    let labels: Vec<String> = (0..24).map(|hour| hour.to_string()).collect();
+    let labels = hour_labels(energy);
 
     let mut chart = BarChart::new(
         vec![Series::new_nullable(series_name.to_owned(), data)],
@@ -93,6 +106,7 @@ pub fn EnergyChart(#[prop(into)] energy: Signal<Option<HourlyEnergy>>) -> impl I
             <div
                 class="chart"
                 data-testid="energy-chart"
+                data-bars=move || energy.with(|energy| energy.as_ref().map(|energy| energy.hours.len()))
                 inner_html=move || drawn.with(|drawn| drawn.as_ref().map(|(svg, _, _)| svg.clone()).unwrap_or_default())
             ></div>
         </section>

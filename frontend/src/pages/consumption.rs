@@ -7,22 +7,26 @@
 //! Every bar and table row carries its raw value (base unit) in `data-*` attributes, so the
 //! end-to-end tests compare what is shown with what is downloaded.
 
+use charts_rs::{Color, PieChart, Series};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use shared::{
     CalendarDate, Commodity, ConsumptionHistogram, ConsumptionQuery, ConsumptionScope,
-    ConsumptionScopes, DeviceStatistics, HistogramPeriod, ScopeDevice, Unit, commodity_word,
+    ConsumptionScopes, DeviceStatistics, HistogramPeriod, Quantity, QuantityStatistics,
+    ScopeDevice, Unit, commodity_word,
 };
+use wasm_bindgen::prelude::*;
 
 use super::leave_when_unauthorized;
 use crate::api;
 use crate::components::Shell;
 use crate::i18n::{I18n, use_i18n};
 
-/// Colours of the loads' parts of a grand total's bars, in the order the loads come.
+/// Colours of the loads (grand total's bars, Overall's pies), in the order the installation
+/// lists its loads; each dark enough for the pies' white percentages (contrast 4.5:1 or more).
 const LOAD_COLOURS: [&str; 14] = [
-    "#0f5c8c", "#e67e22", "#1f8a4c", "#8e44ad", "#c0392b", "#16a085", "#d4ac0d", "#2c3e50",
-    "#e84393", "#7f8c8d", "#27ae60", "#2980b9", "#a04000", "#5d6d7e",
+    "#0f5c8c", "#b35900", "#1e7b45", "#8e44ad", "#c0392b", "#117a65", "#806600", "#2c3e50",
+    "#b0306f", "#5f6a6a", "#3b6e14", "#1f618d", "#a04000", "#5d6d7e",
 ];
 
 /// The five pages.
@@ -77,6 +81,9 @@ struct Browse {
     period: RwSignal<HistogramPeriod>,
     date: RwSignal<Option<CalendarDate>>,
     advanced: RwSignal<bool>,
+    /// Whether the browser shows the advanced view full screen (Fullscreen API); where it
+    /// does not, the view fills the window (CSS) all the same.
+    full_screen: RwSignal<bool>,
     shown: RwSignal<Option<CalendarDate>>,
 }
 
@@ -86,8 +93,39 @@ impl Browse {
             period: RwSignal::new(HistogramPeriod::Day),
             date: RwSignal::new(None),
             advanced: RwSignal::new(false),
+            full_screen: RwSignal::new(false),
             shown: RwSignal::new(None),
         }
+    }
+
+    /// Opens the advanced view over `frame`, full screen where the browser allows it.
+    fn open_advanced(self, frame: Option<web_sys::Element>) {
+        self.advanced.set(true);
+        let document = leptos::prelude::document();
+        // iPhones have no Fullscreen API for a page's elements, an embedding frame may forbid
+        // it: the view fills the window by CSS (.consumption--advanced) there.
+        if let Some(frame) = frame
+            && document.fullscreen_enabled()
+            && let Ok(request) = frame
+                .unchecked_ref::<FullScreenElement>()
+                .request_full_screen()
+        {
+            // Awaited so that a refusal is handled, not reported as an uncaught rejection;
+            // the CSS view stays either way.
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = wasm_bindgen_futures::JsFuture::from(request).await;
+            });
+        }
+    }
+
+    /// Back to the standard view of the current period, out of full screen.
+    fn close_advanced(self) {
+        self.advanced.set(false);
+        self.date.set(None);
+        if self.period.get_untracked() == HistogramPeriod::Decade {
+            self.period.set(HistogramPeriod::Year);
+        }
+        leave_full_screen();
     }
 
     fn query(self, scope: ConsumptionScope, commodity: Commodity) -> ConsumptionQuery {
@@ -108,6 +146,39 @@ impl Browse {
         if let Some(date) = from.and_then(|date| date.step(self.period.get_untracked(), steps)) {
             self.date.set(Some(date));
         }
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// An element seen through the Fullscreen API's promise-returning methods: web-sys's
+    /// `request_fullscreen` drops the promise, so a refusal would surface as an uncaught
+    /// rejection; here it is awaited. A browser without the method (iPhones) throws (`catch`).
+    #[wasm_bindgen(extends = web_sys::Element)]
+    type FullScreenElement;
+
+    #[wasm_bindgen(method, catch, js_name = requestFullscreen)]
+    fn request_full_screen(this: &FullScreenElement) -> Result<js_sys::Promise, JsValue>;
+
+    /// The document, likewise for `exitFullscreen`.
+    #[wasm_bindgen(extends = web_sys::Document)]
+    type FullScreenDocument;
+
+    #[wasm_bindgen(method, catch, js_name = exitFullscreen)]
+    fn exit_full_screen(this: &FullScreenDocument) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// Leaves the browser's full screen, if the page is in it.
+fn leave_full_screen() {
+    let document = leptos::prelude::document();
+    if document.fullscreen_element().is_some()
+        && let Ok(exit) = document
+            .unchecked_ref::<FullScreenDocument>()
+            .exit_full_screen()
+    {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(exit).await;
+        });
     }
 }
 
@@ -178,6 +249,29 @@ fn ConsumptionRoute() -> impl IntoView {
         params.with(|params| View::from_slug(params.get("view").as_deref().unwrap_or("total")))
     });
     let browse = Browse::new();
+    let frame = NodeRef::<leptos::html::Div>::new();
+    // The browser left full screen (Escape, a system gesture, another element): the advanced
+    // view closes with it, as the user asked to leave.
+    let full_screen_changes = window_event_listener(leptos::ev::fullscreenchange, move |_| {
+        let was = browse.full_screen.get_untracked();
+        let now = leptos::prelude::document().fullscreen_element().is_some();
+        browse.full_screen.set(now);
+        if was && !now && browse.advanced.get_untracked() {
+            browse.close_advanced();
+        }
+    });
+    // Escape closes the view where the browser does not show it full screen (the CSS view).
+    let escapes = window_event_listener(leptos::ev::keydown, move |event| {
+        if event.key() == "Escape" && !event.default_prevented() && browse.advanced.get_untracked()
+        {
+            browse.close_advanced();
+        }
+    });
+    on_cleanup(move || {
+        full_screen_changes.remove();
+        escapes.remove();
+        leave_full_screen();
+    });
     let scopes = LocalResource::new(api::consumption_scopes);
     leave_when_unauthorized(scopes);
     let scopes = Signal::derive(move || {
@@ -191,7 +285,9 @@ fn ConsumptionRoute() -> impl IntoView {
         <div
             class="consumption"
             class:consumption--advanced=move || browse.advanced.get()
+            node_ref=frame
             data-testid="consumption"
+            data-full-screen=move || browse.full_screen.get().to_string()
             data-view=move || current.get().map(View::slug)
         >
             <div class="page-head">
@@ -217,10 +313,14 @@ fn ConsumptionRoute() -> impl IntoView {
                         .collect_view()}
                 </nav>
             </Show>
-            <Toolbar browse=browse allow_advanced=Signal::derive(move || current.get() != Some(View::Overall)) />
+            <Toolbar
+                browse=browse
+                frame=frame
+                allow_advanced=Signal::derive(move || current.get() != Some(View::Overall))
+            />
             {move || match current.get() {
                 Some(View::Total) => view! { <TotalView browse=browse scopes=scopes /> }.into_any(),
-                Some(View::Overall) => view! { <OverallView browse=browse /> }.into_any(),
+                Some(View::Overall) => view! { <OverallView browse=browse scopes=scopes /> }.into_any(),
                 Some(View::Partials) => view! { <PartialsView browse=browse scopes=scopes /> }.into_any(),
                 Some(View::Compare) => view! { <CompareView browse=browse scopes=scopes /> }.into_any(),
                 Some(View::Details) => view! { <DetailsView browse=browse scopes=scopes /> }.into_any(),
@@ -240,7 +340,12 @@ fn ConsumptionRoute() -> impl IntoView {
 /// Day / Month / Year (and ten years in the advanced view), the advanced view's switch, and in
 /// it previous, the date picker and next.
 #[component]
-fn Toolbar(browse: Browse, #[prop(into)] allow_advanced: Signal<bool>) -> impl IntoView {
+fn Toolbar(
+    browse: Browse,
+    /// The page's frame, which the advanced view shows full screen.
+    frame: NodeRef<leptos::html::Div>,
+    #[prop(into)] allow_advanced: Signal<bool>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let periods = move || {
         if browse.advanced.get() {
@@ -249,15 +354,16 @@ fn Toolbar(browse: Browse, #[prop(into)] allow_advanced: Signal<bool>) -> impl I
             HistogramPeriod::ALL[..3].to_vec()
         }
     };
+    // Called in the click itself: browsers grant full screen only to a user's gesture.
     let toggle = move |_| {
-        let open = !browse.advanced.get_untracked();
-        browse.advanced.set(open);
-        if !open {
-            // The standard view shows the current period, per hour, day or month.
-            browse.date.set(None);
-            if browse.period.get_untracked() == HistogramPeriod::Decade {
-                browse.period.set(HistogramPeriod::Year);
-            }
+        if browse.advanced.get_untracked() {
+            browse.close_advanced();
+        } else {
+            let frame = frame.get_untracked().map(|div| {
+                let element: &web_sys::Element = &div;
+                element.clone()
+            });
+            browse.open_advanced(frame);
         }
     };
     let picked = move |event: leptos::ev::Event| {
@@ -498,7 +604,7 @@ fn Histogram(histogram: ConsumptionHistogram, load_names: Vec<(String, String)>)
                             y=100.0 - base - height
                             width="5"
                             height=height
-                            fill=LOAD_COLOURS[stack_index % LOAD_COLOURS.len()]
+                            fill=load_colour(&load_names, &stack.load, stack_index)
                         ></rect>
                     }
                     .into_any());
@@ -541,7 +647,7 @@ fn Histogram(histogram: ConsumptionHistogram, load_names: Vec<(String, String)>)
                 .unwrap_or_else(|| load_name(i18n, &stack.load, &stack.name));
             view! {
                 <li data-testid="legend-load" data-load=stack.load.clone()>
-                    <span class="legend__swatch" style=format!("background:{}", LOAD_COLOURS[index % LOAD_COLOURS.len()])></span>
+                    <span class="legend__swatch" style=format!("background:{}", load_colour(&load_names, &stack.load, index))></span>
                     {name}
                 </li>
             }
@@ -631,20 +737,7 @@ fn TotalView(browse: Browse, scopes: Signal<Option<ConsumptionScopes>>) -> impl 
     let i18n = use_i18n();
     let query =
         Signal::derive(move || Some(browse.query(ConsumptionScope::Total, Commodity::Electricity)));
-    let load_names = Signal::derive(move || {
-        scopes.with(|scopes| {
-            scopes
-                .as_ref()
-                .map(|scopes| {
-                    scopes
-                        .loads
-                        .iter()
-                        .map(|load| (load.id.clone(), load_name(i18n, &load.id, &load.name)))
-                        .collect()
-                })
-                .unwrap_or_default()
-        })
-    });
+    let load_names = Signal::derive(move || scopes.with(|scopes| load_names_of(i18n, scopes)));
     view! {
         <HistogramPanel
             browse=browse
@@ -655,16 +748,35 @@ fn TotalView(browse: Browse, scopes: Signal<Option<ConsumptionScopes>>) -> impl 
     }
 }
 
-/// Overall (§8.2.2.1): electricity, gas and water of the period, each in its unit.
+/// The commodities Overall shows: electricity, gas and water always, heat when a device
+/// meters it.
+fn overall_commodities(scopes: &Option<ConsumptionScopes>) -> Vec<Commodity> {
+    let mut commodities = vec![Commodity::Electricity, Commodity::Gas, Commodity::Water];
+    let heat = scopes.as_ref().is_some_and(|scopes| {
+        scopes
+            .devices
+            .iter()
+            .any(|device| device.commodity == Commodity::Heat)
+    });
+    if heat {
+        commodities.push(Commodity::Heat);
+    }
+    commodities
+}
+
+/// Overall (§8.2.2.1): electricity, gas, water (and heat) of the period, each in its unit: a
+/// table of the totals and, beside it, a pie per commodity split by load.
 #[component]
-fn OverallView(browse: Browse) -> impl IntoView {
+fn OverallView(browse: Browse, scopes: Signal<Option<ConsumptionScopes>>) -> impl IntoView {
     let i18n = use_i18n();
+    let commodities = Memo::new(move |_| scopes.with(overall_commodities));
     let data = LocalResource::new(move || {
         let period = browse.period.get();
         let date = browse.date.get();
+        let commodities = commodities.get();
         async move {
             let mut rows = Vec::new();
-            for commodity in [Commodity::Electricity, Commodity::Gas, Commodity::Water] {
+            for commodity in commodities {
                 let query = ConsumptionQuery {
                     scope: ConsumptionScope::Total,
                     commodity,
@@ -716,28 +828,211 @@ fn OverallView(browse: Browse) -> impl IntoView {
             })
         })
     };
+    let load_names = Signal::derive(move || scopes.with(|scopes| load_names_of(i18n, scopes)));
+    // Built in this closure, so the texts follow the language.
+    let pies = move || {
+        let names = load_names.get();
+        data.with(|rows| {
+            rows.as_ref().map(|rows| {
+                rows.iter()
+                    .map(|(commodity, outcome)| {
+                        commodity_pie(i18n, *commodity, outcome.as_ref().ok(), &names)
+                    })
+                    .collect_view()
+            })
+        })
+    };
     view! {
-        <section class="card" data-testid="overall">
-            <h2>{move || i18n.t("consumption.overall_title")}</h2>
-            <p class="muted">{move || i18n.t("consumption.overall_help")}</p>
-            <Show when=move || data.with(Option::is_none)>
-                <p class="loading">{move || i18n.t("common.loading")}</p>
-            </Show>
-            <div class="table-scroll">
-                <table class="histogram-table overall-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">{move || i18n.t("consumption.commodity")}</th>
-                            <th scope="col">{move || i18n.t("consumption.column_value")}</th>
-                            <th scope="col">{move || i18n.t("consumption.column_previous")}</th>
-                            <th scope="col">{move || i18n.t("consumption.column_devices")}</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
-        </section>
+        <div class="overall-layout">
+            <section class="card" data-testid="overall">
+                <h2>{move || i18n.t("consumption.overall_title")}</h2>
+                <p class="muted">{move || i18n.t("consumption.overall_help")}</p>
+                <Show when=move || data.with(Option::is_none)>
+                    <p class="loading">{move || i18n.t("common.loading")}</p>
+                </Show>
+                <div class="table-scroll">
+                    <table class="histogram-table overall-table">
+                        <thead>
+                            <tr>
+                                <th scope="col">{move || i18n.t("consumption.commodity")}</th>
+                                <th scope="col">{move || i18n.t("consumption.column_value")}</th>
+                                <th scope="col">{move || i18n.t("consumption.column_previous")}</th>
+                                <th scope="col">{move || i18n.t("consumption.column_devices")}</th>
+                            </tr>
+                        </thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+            </section>
+            <div class="overall-pies" data-testid="overall-pies">{pies}</div>
+        </div>
     }
+}
+
+/// The loads' names by id, translated where the installation kept the predefined name.
+fn load_names_of(i18n: I18n, scopes: &Option<ConsumptionScopes>) -> Vec<(String, String)> {
+    scopes
+        .as_ref()
+        .map(|scopes| {
+            scopes
+                .loads
+                .iter()
+                .map(|load| (load.id.clone(), load_name(i18n, &load.id, &load.name)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A load's colour: by its place among the installation's loads, so a load keeps its colour
+/// from one period, commodity or chart to the next; a load not listed there (switched off)
+/// takes one after theirs, by its place among the parts shown.
+fn load_colour(load_names: &[(String, String)], load: &str, part: usize) -> &'static str {
+    let index = load_names
+        .iter()
+        .position(|(id, _)| id == load)
+        .unwrap_or(load_names.len() + part);
+    LOAD_COLOURS[index % LOAD_COLOURS.len()]
+}
+
+/// One slice of an Overall pie: a load's consumption over the period, in the base unit.
+struct Slice {
+    load: String,
+    name: String,
+    value: f64,
+    colour: &'static str,
+}
+
+/// The loads with consumption in the period, largest first.
+fn pie_slices(
+    i18n: I18n,
+    histogram: &ConsumptionHistogram,
+    load_names: &[(String, String)],
+) -> Vec<Slice> {
+    let mut slices: Vec<Slice> = histogram
+        .stacks
+        .iter()
+        .enumerate()
+        .map(|(part, stack)| Slice {
+            load: stack.load.clone(),
+            name: load_names
+                .iter()
+                .find(|(id, _)| *id == stack.load)
+                .map(|(_, name)| name.clone())
+                .unwrap_or_else(|| load_name(i18n, &stack.load, &stack.name)),
+            value: stack.values.iter().flatten().sum(),
+            colour: load_colour(load_names, &stack.load, part),
+        })
+        .filter(|slice| slice.value > 0.0)
+        .collect();
+    slices.sort_by(|a, b| b.value.total_cmp(&a.value));
+    slices
+}
+
+/// The pie of the slices as SVG, drawn by charts-rs: a ring of the loads' shares, each slice
+/// wide enough named by its percentage (the legend beside names them all, in units). The
+/// percentages come written (`shares`, one per slice) in the page's language, whole numbers:
+/// short enough to stay on their slice.
+fn pie_svg(slices: &[Slice], shares: &[String]) -> String {
+    let series = slices
+        .iter()
+        .zip(shares)
+        .map(|(slice, share)| Series::new(share.clone(), vec![slice.value as f32]))
+        .collect();
+    let mut chart = PieChart::new(series);
+    // Drawn at 300 × 300 and shown at most 260 px wide: the 15 px percentages read at 13 px.
+    (chart.width, chart.height) = (300.0, 300.0);
+    chart.radius = 130.0;
+    chart.inner_radius = 58.0;
+    chart.rose_type = Some(false);
+    chart.series_label_position = Some("inside".to_owned());
+    chart.series.label.formatter = "{a}".to_owned();
+    chart.series.label.font.size = 15.0;
+    chart.series.label.font.color = Color::white();
+    // A thin slice has no room for its percentage; the legend still gives it.
+    chart.min_show_label_angle = 22.0;
+    chart.series.colors = slices
+        .iter()
+        .map(|slice| Color::from(slice.colour))
+        .collect();
+    chart.margin.top = 0.0;
+    chart.margin.bottom = 0.0;
+    chart.svg().unwrap_or_default()
+}
+
+/// One commodity's pie beside the table: its loads' shares, with a legend giving each load's
+/// consumption in units and its share, and the same as text for screen readers.
+fn commodity_pie(
+    i18n: I18n,
+    commodity: Commodity,
+    histogram: Option<&ConsumptionHistogram>,
+    load_names: &[(String, String)],
+) -> AnyView {
+    let word = commodity_word(commodity);
+    let title = i18n.t(commodity.label_key());
+    let unit = commodity.consumption_quantity().unit();
+    let total = histogram.and_then(|histogram| histogram.total);
+    let slices = histogram
+        .map(|histogram| pie_slices(i18n, histogram, load_names))
+        .unwrap_or_default();
+    let caption = view! {
+        <figcaption class="pie-card__caption">
+            <span class=format!("commodity-dot commodity-dot--{word}")></span>
+            <span>{title.clone()}</span>
+            <span class="muted">{total.map(|total| i18n.value(total, unit))}</span>
+        </figcaption>
+    };
+    let sum: f64 = slices.iter().map(|slice| slice.value).sum();
+    if slices.is_empty() || sum <= 0.0 {
+        return view! {
+            <figure class="card pie-card" data-testid="overall-pie" data-commodity=word data-total=raw(total)>
+                {caption}
+                <p class="empty" data-testid="pie-empty">{i18n.t("consumption.no_data")}</p>
+            </figure>
+        }
+        .into_any();
+    }
+    let share = |value: f64| format!("{} %", i18n.number(value / sum * 100.0, 0));
+    let description = slices
+        .iter()
+        .map(|slice| {
+            format!(
+                "{} {} ({})",
+                slice.name,
+                i18n.value(slice.value, unit),
+                share(slice.value)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let label = i18n.format(
+        "consumption.pie_label",
+        &[("commodity", &title), ("slices", &description)],
+    );
+    let shares: Vec<String> = slices.iter().map(|slice| share(slice.value)).collect();
+    let svg = pie_svg(&slices, &shares);
+    let legend = slices
+        .iter()
+        .map(|slice| {
+            view! {
+                <li data-testid="pie-slice" data-load=slice.load.clone() data-value=slice.value.to_string()>
+                    <span class="legend__swatch" style=format!("background:{}", slice.colour)></span>
+                    <span class="pie-legend__name">{slice.name.clone()}</span>
+                    <span class="pie-legend__value">
+                        {i18n.value(slice.value, unit)}
+                        <span class="muted">{format!(" · {}", share(slice.value))}</span>
+                    </span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <figure class="card pie-card" data-testid="overall-pie" data-commodity=word data-total=raw(total)>
+            {caption}
+            <div class="pie" role="img" aria-label=label.clone() title=label inner_html=svg></div>
+            <ul class="pie-legend">{legend}</ul>
+        </figure>
+    }
+    .into_any()
 }
 
 /// A `<select>` of choices `(value, label)`; `selected` holds the chosen value.
@@ -1007,7 +1302,17 @@ fn DetailsView(browse: Browse, scopes: Signal<Option<ConsumptionScopes>>) -> imp
     }
 }
 
-/// Min, mean and max over the period of each quantity a device measures.
+/// The quantity charted first: the active power where the device measures it, else the first.
+fn first_quantity(available: &[Quantity]) -> Option<Quantity> {
+    available
+        .iter()
+        .copied()
+        .find(|quantity| *quantity == Quantity::ActivePower)
+        .or_else(|| available.first().copied())
+}
+
+/// Min, mean and max over the period of each quantity a device measures: a chart per bar of
+/// each quantity the user picks, beside the table of the whole period.
 #[component]
 fn StatisticsCard(browse: Browse, id: u32) -> impl IntoView {
     let i18n = use_i18n();
@@ -1017,29 +1322,243 @@ fn StatisticsCard(browse: Browse, id: u32) -> impl IntoView {
         async move { api::device_statistics(id, period, date).await }
     });
     leave_when_unauthorized(data);
-    let body = move || {
+    let statistics = Memo::new(move |_| {
         data.with(|outcome| match outcome {
-            None => view! { <p class="loading">{i18n.t("common.loading")}</p> }.into_any(),
-            Some(Err(failure)) => view! {
-                <p class="alert alert--error" role="alert">{i18n.error(&failure.error.code, &failure.error.message)}</p>
-            }
+            Some(Ok(statistics)) => Some(statistics.clone()),
+            _ => None,
+        })
+    });
+    // The quantities charted, in the order the statistics list them.
+    let chosen = RwSignal::new(Vec::<Quantity>::new());
+    // Keeps the choice to what the period has; charts the first quantity when none is left
+    // (a new device, or a period without the ones chosen). The user may clear it all.
+    Effect::new(move || {
+        let available: Vec<Quantity> = statistics.with(|statistics| {
+            statistics
+                .iter()
+                .flat_map(|statistics| statistics.quantities.iter().map(|q| q.quantity))
+                .collect()
+        });
+        let mut kept = chosen.get_untracked();
+        kept.retain(|quantity| available.contains(quantity));
+        if kept.is_empty() {
+            kept.extend(first_quantity(&available));
+        }
+        if kept != chosen.get_untracked() {
+            chosen.set(kept);
+        }
+    });
+    let status = move || {
+        data.with(|outcome| match outcome {
+            None => Some(view! { <p class="loading">{i18n.t("common.loading")}</p> }.into_any()),
+            Some(Err(failure)) => Some(
+                view! {
+                    <p class="alert alert--error" role="alert">{i18n.error(&failure.error.code, &failure.error.message)}</p>
+                }
                 .into_any(),
-            Some(Ok(statistics)) => statistics_table(i18n, statistics),
+            ),
+            Some(Ok(statistics)) if statistics.quantities.is_empty() => Some(
+                view! { <p class="empty" data-testid="no-statistics">{i18n.t("consumption.no_statistics")}</p> }
+                    .into_any(),
+            ),
+            Some(Ok(_)) => None,
+        })
+    };
+    let picker = move || {
+        statistics.with(|statistics| {
+            let statistics = statistics.as_ref().filter(|s| !s.quantities.is_empty())?;
+            let total = statistics.quantities.len();
+            let options = statistics
+                .quantities
+                .iter()
+                .map(|quantity| {
+                    let quantity = quantity.quantity;
+                    let checked = move || chosen.with(|chosen| chosen.contains(&quantity));
+                    let toggle = move |_| {
+                        chosen.update(|chosen| {
+                            if let Some(position) = chosen.iter().position(|q| *q == quantity) {
+                                chosen.remove(position);
+                            } else {
+                                chosen.push(quantity);
+                            }
+                        })
+                    };
+                    view! {
+                        <label class="quantity-picker__option">
+                            <input
+                                type="checkbox"
+                                data-testid="quantity-choice"
+                                data-quantity=crate::quantity_code(quantity)
+                                prop:checked=checked
+                                on:change=toggle
+                            />
+                            <span>{i18n.t(quantity.label_key())}</span>
+                        </label>
+                    }
+                })
+                .collect_view();
+            let count = move || chosen.with(Vec::len).to_string();
+            Some(view! {
+                <details class="quantity-picker" data-testid="quantity-picker">
+                    <summary>
+                        {move || {
+                            i18n.format(
+                                "consumption.quantities_charted",
+                                &[("count", &count()), ("total", &total.to_string())],
+                            )
+                        }}
+                    </summary>
+                    <fieldset class="quantity-picker__options">
+                        <legend class="visually-hidden">{i18n.t("consumption.quantities_legend")}</legend>
+                        {options}
+                    </fieldset>
+                </details>
+            })
+        })
+    };
+    let charts = move || {
+        let chosen = chosen.get();
+        statistics.with(|statistics| {
+            let statistics = statistics.as_ref()?;
+            let charts = statistics
+                .quantities
+                .iter()
+                .filter(|quantity| chosen.contains(&quantity.quantity))
+                .map(|quantity| statistics_chart(i18n, statistics.period, quantity))
+                .collect_view();
+            Some(charts)
+        })
+    };
+    let table = move || {
+        statistics.with(|statistics| {
+            statistics
+                .as_ref()
+                .filter(|statistics| !statistics.quantities.is_empty())
+                .map(|statistics| statistics_table(i18n, statistics))
         })
     };
     view! {
         <section class="card" data-testid="statistics">
             <h2>{move || i18n.t("consumption.statistics")}</h2>
-            {body}
+            {status}
+            <div class="statistics-layout">
+                <div class="statistics-charts">
+                    {picker}
+                    <Show when=move || statistics.with(|s| s.as_ref().is_some_and(|s| !s.quantities.is_empty()))>
+                        <ul class="legend">
+                            <li>
+                                <span class="legend__swatch legend__swatch--range"></span>
+                                {move || i18n.t("consumption.legend_range")}
+                            </li>
+                            <li>
+                                <span class="legend__swatch legend__swatch--mean"></span>
+                                {move || i18n.t("consumption.mean")}
+                            </li>
+                        </ul>
+                    </Show>
+                    {charts}
+                </div>
+                {table}
+            </div>
         </section>
     }
 }
 
-fn statistics_table(i18n: I18n, statistics: &DeviceStatistics) -> AnyView {
-    if statistics.quantities.is_empty() {
-        return view! { <p class="empty" data-testid="no-statistics">{i18n.t("consumption.no_statistics")}</p> }
-            .into_any();
+/// One quantity per bar of the period: a band from the minimum to the maximum and a mark at the
+/// mean, the means joined by a line. The scale spans the period's extremes (a voltage moves
+/// between 225 and 240 V, not from zero).
+fn statistics_chart(i18n: I18n, period: HistogramPeriod, quantity: &QuantityStatistics) -> AnyView {
+    let unit = quantity.unit;
+    let name = i18n.t(quantity.quantity.label_key());
+    let code = crate::quantity_code(quantity.quantity);
+    let (Some(low), Some(high)) = (quantity.min, quantity.max) else {
+        return view! {
+            <figure class="statistics-chart" data-testid="statistics-chart" data-quantity=code>
+                <figcaption>{name}</figcaption>
+                <p class="empty">{i18n.t("consumption.no_data")}</p>
+            </figure>
+        }
+        .into_any();
+    };
+    // A flat quantity still gets some height, centred on its value.
+    let margin = if high > low {
+        (high - low) * 0.05
+    } else {
+        high.abs().max(1.0) * 0.05
+    };
+    let (bottom, top) = (low - margin, high + margin);
+    let y = move |value: f64| 100.0 - (value - bottom) / (top - bottom) * 100.0;
+    let count = quantity.buckets.len().max(1);
+    let width = count * 10;
+    let mut means = Vec::new();
+    let bars = quantity
+        .buckets
+        .iter()
+        .enumerate()
+        .map(|(index, bucket)| {
+            let x = index * 10;
+            let band = match (bucket.min, bucket.max) {
+                (Some(min), Some(max)) => {
+                    let height = (y(min) - y(max)).max(0.8);
+                    Some(view! { <rect class="statistics-range" x=x + 2 y=y(max) width="6" height=height></rect> })
+                }
+                _ => None,
+            };
+            let mark = bucket.mean.map(|mean| {
+                means.push(format!("{},{:.3}", x + 5, y(mean)));
+                view! { <rect class="statistics-mean" x=x + 1 y=y(mean) - 0.75 width="8" height="1.5"></rect> }
+            });
+            view! {
+                <g
+                    data-testid="statistics-bar"
+                    data-index=index
+                    data-local=bucket.local.clone()
+                    data-min=raw(bucket.min)
+                    data-mean=raw(bucket.mean)
+                    data-max=raw(bucket.max)
+                >
+                    {band}
+                    {mark}
+                </g>
+            }
+        })
+        .collect_view();
+    let step = count.div_ceil(8);
+    let labels = quantity
+        .buckets
+        .iter()
+        .enumerate()
+        .map(|(index, bucket)| {
+            let text = (index % step == 0).then(|| bar_label(i18n, period, &bucket.local));
+            view! { <span class="bar-labels__item">{text}</span> }
+        })
+        .collect_view();
+    let label = i18n.format("consumption.statistics_chart_label", &[("quantity", &name)]);
+    view! {
+        <figure class="statistics-chart" data-testid="statistics-chart" data-quantity=code>
+            <figcaption>{name}</figcaption>
+            <div class="chart-frame">
+                <div class="chart-frame__max muted">{i18n.value(top, unit)}</div>
+                <svg
+                    class="bars statistics-bars"
+                    viewBox=format!("0 0 {width} 100")
+                    preserveAspectRatio="none"
+                    role="img"
+                    aria-label=label
+                >
+                    {bars}
+                    <polyline class="statistics-mean-line" points=means.join(" ") vector-effect="non-scaling-stroke"></polyline>
+                </svg>
+                <div class="bar-labels" style=format!("grid-template-columns: repeat({count}, 1fr)")>{labels}</div>
+                <div class="chart-frame__min muted">{i18n.value(bottom, unit)}</div>
+            </div>
+        </figure>
     }
+    .into_any()
+}
+
+/// The period's minimum, mean and maximum of every quantity (the charts' text alternative).
+fn statistics_table(i18n: I18n, statistics: &DeviceStatistics) -> AnyView {
     let rows = statistics
         .quantities
         .iter()
