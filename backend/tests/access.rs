@@ -155,13 +155,7 @@ async fn session_cookie(server: &Server, username: &str, password: &str) -> Stri
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
+    common::session_cookie_of(&response)
 }
 
 fn with_parameters(path: &str) -> String {
@@ -395,16 +389,7 @@ async fn a_tenant_sees_only_their_devices_everywhere() {
 
     // The WebSocket carries their device only.
     let cookie = session_cookie(&server, "flat-1", PASSWORD).await;
-    let url = server.url("/api/live").replace("http://", "ws://");
-    let mut request =
-        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
-            url.as_str(),
-        )
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("cookie", cookie.parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut socket = common::live_socket(&server.base, &cookie).await;
     let mut seen = std::collections::BTreeSet::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(6);
     while tokio::time::Instant::now() < deadline {

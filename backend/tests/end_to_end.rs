@@ -442,23 +442,8 @@ async fn the_websocket_pushes_readings_and_closes_at_logout() {
         .send()
         .await
         .unwrap();
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let url = running.url("/api/live").replace("http://", "ws://");
-    let mut request =
-        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
-            url.as_str(),
-        )
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("cookie", cookie.parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let cookie = common::session_cookie_of(&response);
+    let mut socket = common::live_socket(&running.server.base, &cookie).await;
 
     let mut seen_on = std::collections::HashSet::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);

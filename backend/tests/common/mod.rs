@@ -139,3 +139,32 @@ pub async fn start_demo() -> (Server, simulator::DemoSite) {
     let server = Server::start(&toml::to_string(&site.site).unwrap()).await;
     (server, site)
 }
+
+/// The `name=value` of the session cookie a login answer set.
+pub fn session_cookie_of(response: &reqwest::Response) -> String {
+    response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Opens the live WebSocket of `base` with a session `cookie`, as a browser would.
+pub async fn live_socket(
+    base: &str,
+    cookie: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    let url = format!("{base}/api/live").replace("http://", "ws://");
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+            url.as_str(),
+        )
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
+    let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    socket
+}
