@@ -494,6 +494,12 @@ impl Store {
         if !path.exists() {
             create_file(path)?;
         }
+        // Password hashes and the outside services' secrets live here: the file is the owner's
+        // alone, also when an earlier version made it readable by others.
+        restrict_to_owner(path).map_err(|source| StoreError::Create {
+            path: path.display().to_string(),
+            source,
+        })?;
         let database = Database::create(path).map_err(|source| StoreError::Open {
             path: path.display().to_string(),
             source,
@@ -1296,6 +1302,21 @@ fn recent_points(
 
 /// Creates an empty database beside `path` and renames it into place, so that a crash while
 /// the file is being made leaves no half-made file that would not open.
+/// Makes `path` readable and writable by its owner only (Unix; elsewhere nothing to do).
+fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 fn create_file(path: &Path) -> Result<(), StoreError> {
     let fresh = path.with_extension("redb-new");
     let io_error = |source| StoreError::Create {
@@ -1314,6 +1335,7 @@ fn create_file(path: &Path) -> Result<(), StoreError> {
         transaction.open_table(CONFIG)?;
         transaction.commit()?;
     }
+    restrict_to_owner(&fresh).map_err(io_error)?;
     std::fs::rename(&fresh, path).map_err(io_error)?;
     // The rename itself must reach the disk.
     if let Some(directory) = path

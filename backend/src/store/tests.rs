@@ -582,3 +582,18 @@ fn optimize_gives_free_pages_back_and_keeps_every_sample() {
         Optimized::NotWorthIt(_)
     ));
 }
+
+#[cfg(unix)]
+#[test]
+fn the_database_file_is_the_owner_s_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.redb");
+    drop(Store::open(&path).unwrap());
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    // A file an earlier version left readable by others is tightened at the next start.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    drop(Store::open(&path).unwrap());
+    assert_eq!(mode(&path), 0o600);
+}
