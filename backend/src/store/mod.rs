@@ -496,10 +496,11 @@ impl Store {
         }
         // Password hashes and the outside services' secrets live here: the file is the owner's
         // alone, also when an earlier version made it readable by others.
-        restrict_to_owner(path).map_err(|source| StoreError::Create {
-            path: path.display().to_string(),
-            source,
-        })?;
+        // A file system without Unix modes (an SD card formatted FAT) refuses; it cannot be helped
+        // there and must not stop the server.
+        if let Err(error) = restrict_to_owner(path) {
+            warn!(%error, path = %path.display(), "cannot make the database readable by its owner only");
+        }
         let database = Database::create(path).map_err(|source| StoreError::Open {
             path: path.display().to_string(),
             source,
@@ -1335,7 +1336,9 @@ fn create_file(path: &Path) -> Result<(), StoreError> {
         transaction.open_table(CONFIG)?;
         transaction.commit()?;
     }
-    restrict_to_owner(&fresh).map_err(io_error)?;
+    if let Err(error) = restrict_to_owner(&fresh) {
+        warn!(%error, path = %fresh.display(), "cannot make the database readable by its owner only");
+    }
     std::fs::rename(&fresh, path).map_err(io_error)?;
     // The rename itself must reach the disk.
     if let Some(directory) = path
