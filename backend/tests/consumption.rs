@@ -3,9 +3,6 @@
 //! device, another commodity, the previous period, `datalogger.csv` with the configured
 //! separators, device statistics, and bad parameters refused with their field.
 
-use std::net::SocketAddr;
-use std::time::Duration;
-
 use backend::store::{Sample, Store, Tz};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -102,27 +99,10 @@ impl Server {
         let data_dir = tempfile::tempdir().unwrap();
         let site_file = data_dir.path().join("site.toml");
         std::fs::write(&site_file, SITE).unwrap();
-        let options = backend::Options {
-            data_dir: data_dir.path().to_path_buf(),
-            listen: "127.0.0.1:0".parse().unwrap(),
-            catalog_dir: Some(common::catalog_dir()),
-            site_file: Some(site_file),
-            sample_period: Some(Duration::from_secs(1)),
-            poll_cycle: Duration::from_millis(200),
-            session_idle: Duration::from_secs(600),
-            demo_history: false,
-            https_listen: None,
-            tls_certificate: None,
-            tls_key: None,
-        };
-        let started = backend::start(&options).unwrap();
+        let started = backend::start(&common::test_options(data_dir.path(), site_file)).unwrap();
         let store = started.state.store.clone();
         store.set_time_zone(Tz::UTC).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address: SocketAddr = listener.local_addr().unwrap();
-        let app = backend::app(started.state);
-        tokio::spawn(async move { backend::serve(listener, app).await.unwrap() });
-        let base = format!("http://{address}");
+        let base = common::serve_state(started.state).await;
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .build()

@@ -82,27 +82,11 @@ async fn start() -> Running {
     let data_dir = tempfile::tempdir().unwrap();
     let site_file = data_dir.path().join("site.toml");
     std::fs::write(&site_file, toml::to_string(&site(&meters)).unwrap()).unwrap();
-    let options = backend::Options {
-        data_dir: data_dir.path().to_path_buf(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        catalog_dir: Some(common::catalog_dir()),
-        site_file: Some(site_file),
-        sample_period: Some(Duration::from_secs(1)),
-        poll_cycle: Duration::from_millis(200),
-        session_idle: Duration::from_secs(600),
-        demo_history: false,
-        https_listen: None,
-        tls_certificate: None,
-        tls_key: None,
-    };
-    let started = backend::start(&options).unwrap();
+    let started = backend::start(&common::test_options(data_dir.path(), site_file)).unwrap();
     let state = started.state.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let app = backend::app(started.state);
-    tokio::spawn(async move { backend::serve(listener, app).await.unwrap() });
+    let base = common::serve_state(started.state).await;
     Running {
-        base: format!("http://{address}"),
+        base,
         state,
         _data_dir: data_dir,
         _meters: meters,

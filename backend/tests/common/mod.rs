@@ -11,14 +11,11 @@ pub fn catalog_dir() -> PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/catalog")
 }
 
-/// Starts the backend on a free loopback port with a fresh data directory whose installation
-/// is `site_toml`; returns the base URL and the data directory (deleted when dropped).
-pub async fn serve_backend(site_toml: &str) -> (String, tempfile::TempDir) {
-    let data_dir = tempfile::tempdir().unwrap();
-    let site_file = data_dir.path().join("site.toml");
-    std::fs::write(&site_file, site_toml).unwrap();
-    let options = backend::Options {
-        data_dir: data_dir.path().to_path_buf(),
+/// The options of a test server: data in `data_dir`, the installation `site_file`, fast polling,
+/// a sample every second, plain HTTP.
+pub fn test_options(data_dir: &std::path::Path, site_file: PathBuf) -> backend::Options {
+    backend::Options {
+        data_dir: data_dir.to_path_buf(),
         listen: "127.0.0.1:0".parse().unwrap(),
         catalog_dir: Some(catalog_dir()),
         site_file: Some(site_file),
@@ -29,13 +26,26 @@ pub async fn serve_backend(site_toml: &str) -> (String, tempfile::TempDir) {
         https_listen: None,
         tls_certificate: None,
         tls_key: None,
-    };
-    let started = backend::start(&options).unwrap();
+    }
+}
+
+/// Serves `state` on a free loopback port; answers the base URL.
+pub async fn serve_state(state: backend::AppState) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address: SocketAddr = listener.local_addr().unwrap();
-    let app = backend::app(started.state);
+    let app = backend::app(state);
     tokio::spawn(async move { backend::serve(listener, app).await.unwrap() });
-    (format!("http://{address}"), data_dir)
+    format!("http://{address}")
+}
+
+/// Starts the backend on a free loopback port with a fresh data directory whose installation
+/// is `site_toml`; returns the base URL and the data directory (deleted when dropped).
+pub async fn serve_backend(site_toml: &str) -> (String, tempfile::TempDir) {
+    let data_dir = tempfile::tempdir().unwrap();
+    let site_file = data_dir.path().join("site.toml");
+    std::fs::write(&site_file, site_toml).unwrap();
+    let started = backend::start(&test_options(data_dir.path(), site_file)).unwrap();
+    (serve_state(started.state).await, data_dir)
 }
 
 /// The administrator the tests create at first start.
