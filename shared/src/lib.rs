@@ -65,8 +65,9 @@ pub use site::{
 pub use units::{Unit, format_scaled};
 pub use users::{
     PIN_MAX_DIGITS, PIN_MIN_DIGITS, Page, PasswordChange, PinChange, USER_ERROR_CODES,
-    UnlockRequest, UserAccount, UserContext, UserForm, effective_pages, validate_password_change,
-    validate_pin, validate_pin_change, validate_user, validate_user_removal,
+    UnlockRequest, UserAccount, UserContext, UserForm, effective_pages, validate_confirmation,
+    validate_password_change, validate_pin, validate_pin_change, validate_user,
+    validate_user_removal,
 };
 pub use validation::{
     FieldError, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, USERNAME_MAX_CHARS, VALIDATION_CODES,

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::Role;
-use crate::validation::{FieldError, validate_password, validate_username};
+use crate::validation::{FieldError, PASSWORD_MAX_CHARS, validate_password, validate_username};
 
 /// A page set entry of §8.1.1: what a role, or a custom user, may open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -241,15 +241,29 @@ pub fn validate_pin(pin: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// A new password of one's own: the usual rules, and different from the current one.
-pub fn validate_password_change(change: &PasswordChange) -> Result<(), FieldError> {
-    if change.current_password.is_empty() {
+/// A password (or PIN) typed to confirm who one is — to change one's password or PIN, or to
+/// unlock: only present and not oversized, so accounts keep working if the rules change.
+pub fn validate_confirmation(secret: &str, field: &'static str) -> Result<(), FieldError> {
+    if secret.is_empty() {
         return Err(FieldError::new(
-            "current_password",
+            field,
             "error.password_empty",
             "Enter a password.",
         ));
     }
+    if secret.chars().count() > PASSWORD_MAX_CHARS {
+        return Err(FieldError::new(
+            field,
+            "error.password_too_long",
+            "The password is longer than 128 characters.",
+        ));
+    }
+    Ok(())
+}
+
+/// A new password of one's own: the usual rules, and different from the current one.
+pub fn validate_password_change(change: &PasswordChange) -> Result<(), FieldError> {
+    validate_confirmation(&change.current_password, "current_password")?;
     validate_password(&change.new_password).map_err(|error| FieldError {
         field: "new_password",
         ..error
@@ -266,13 +280,7 @@ pub fn validate_password_change(change: &PasswordChange) -> Result<(), FieldErro
 
 /// The PIN form: the password must be there; the PIN, when given, follows [`validate_pin`].
 pub fn validate_pin_change(change: &PinChange) -> Result<(), FieldError> {
-    if change.password.is_empty() {
-        return Err(FieldError::new(
-            "password",
-            "error.password_empty",
-            "Enter a password.",
-        ));
-    }
+    validate_confirmation(&change.password, "password")?;
     match &change.pin {
         Some(pin) => validate_pin(pin),
         None => Ok(()),
@@ -683,6 +691,20 @@ mod tests {
                 .unwrap_err()
                 .code,
             "error.role_not_allowed"
+        );
+    }
+
+    #[test]
+    fn a_confirmation_is_present_and_not_oversized() {
+        assert_eq!(validate_confirmation("anything", "secret"), Ok(()));
+        assert_eq!(
+            validate_confirmation("", "secret").unwrap_err().code,
+            "error.password_empty"
+        );
+        let long = validate_confirmation(&"x".repeat(129), "password").unwrap_err();
+        assert_eq!(
+            (long.field, long.code),
+            ("password", "error.password_too_long")
         );
     }
 

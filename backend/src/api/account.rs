@@ -7,9 +7,9 @@ use axum::http::StatusCode;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use shared::{
-    FieldError, Health, LoginRequest, PASSWORD_MAX_CHARS, PasswordChange, PinChange, Role,
-    SessionInfo, SetupRequest, SetupStatus, UnlockRequest, validate_login,
-    validate_password_change, validate_pin_change, validate_setup,
+    Health, LoginRequest, PasswordChange, PinChange, Role, SessionInfo, SetupRequest, SetupStatus,
+    UnlockRequest, validate_confirmation, validate_login, validate_password_change,
+    validate_pin_change, validate_setup,
 };
 use tracing::info;
 
@@ -143,13 +143,7 @@ pub async fn unlock(
     if !user.session.locked {
         return Ok(AppJson(user.session.info()));
     }
-    if request.secret.is_empty() || request.secret.chars().count() > PASSWORD_MAX_CHARS {
-        return Err(AppError::Validation(FieldError {
-            field: "secret",
-            code: "error.password_empty",
-            message: "Enter your password or PIN.",
-        }));
-    }
+    validate_confirmation(&request.secret, "secret")?;
     let stored = stored_user(&state, user.username()).await?;
     let secret = request.secret;
     let accepted = tokio::task::spawn_blocking(move || {
